@@ -1,0 +1,389 @@
+"""Exercise checking: ``check("1.2", answer)`` prints one line and records the result.
+
+An exercise is registered once, in the chapter's ``book/checks_NN.py``, with
+its points and a grading function.  In a notebook the learner calls
+:func:`check` with the exercise id and their answer (a function, a number,
+an array, or a multiple-choice letter).  It prints one line::
+
+    [PASS] Exercise 1.2 (one RNN step): 2/2 points
+    [FAIL] Exercise 1.2 (one RNN step): 0/2 points -- case 1 (N=2, D=3, H=4): h_next: largest relative error 0.41 at [0, 2] (expected 0.1375, got 0.2146); looks like the bias b_h is missing
+
+A stub (an answer of ``...`` or ``None``, or a function that raises
+``NotImplementedError``) prints ``not attempted`` and scores 0.  A learner's
+exception is reported with its type, message and line; it never stops the
+notebook.  When the environment variable ``BOOK_GRADE_LOG`` names a file (the
+grader sets it), each result is also appended there as one JSON line.
+"""
+
+from __future__ import annotations
+
+import copy
+import importlib
+import json
+import os
+import traceback
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import asdict, dataclass, field
+from typing import Any
+
+import numpy as np
+
+PASSED = "passed"
+FAILED = "failed"
+NOT_ATTEMPTED = "not attempted"
+ERROR = "error"
+TIMED_OUT = "timed out"
+NOT_RUN = "not run"
+
+LOG_ENV = "BOOK_GRADE_LOG"
+
+
+class NotAttempted(Exception):
+    """Raised inside a grading function when the answer is still a stub."""
+
+
+class Mismatch(Exception):
+    """Raised inside a grading function with a one-line explanation of a wrong answer."""
+
+
+@dataclass(frozen=True)
+class Result:
+    """The outcome of checking one exercise."""
+
+    id: str
+    title: str
+    status: str
+    points: float
+    max_points: float
+    message: str = ""
+
+    def line(self) -> str:
+        """The one line printed in the notebook."""
+        tag = {PASSED: "PASS", NOT_ATTEMPTED: "TODO"}.get(self.status, "FAIL")
+        text = f"[{tag}] Exercise {self.id} ({self.title}): {_fmt_points(self.points)}/{_fmt_points(self.max_points)} points"
+        if self.status == NOT_ATTEMPTED:
+            text += " -- not attempted"
+        if self.message:
+            text += f" -- {self.message}"
+        return text
+
+    def to_dict(self) -> dict[str, Any]:
+        d = asdict(self)
+        d.pop("title")
+        return d
+
+
+def _fmt_points(p: float) -> str:
+    return f"{p:g}"
+
+
+@dataclass
+class Exercise:
+    """A registered exercise: id like ``"1.2"``, a title, its points and a grader.
+
+    ``grade(answer, *extra)`` returns a success message (often empty) or raises
+    :class:`Mismatch` (wrong) or :class:`NotAttempted` (a stub).
+    """
+
+    id: str
+    title: str
+    points: float
+    grade: Callable[..., str]
+    kind: str = "function"
+    hint: str = field(default="")
+
+    def run(self, answer: Any, *extra: Any) -> Result:
+        if _is_stub(answer):
+            return self._result(NOT_ATTEMPTED, 0)
+        try:
+            message = self.grade(answer, *extra) or ""
+        except NotAttempted:
+            return self._result(NOT_ATTEMPTED, 0)
+        except Mismatch as exc:
+            return self._result(FAILED, 0, _one_line(str(exc)))
+        except Exception as exc:  # a bug in the learner's code that escaped the grader
+            return self._result(FAILED, 0, describe_exception(exc))
+        return self._result(PASSED, self.points, message)
+
+    def _result(self, status: str, points: float, message: str = "") -> Result:
+        return Result(self.id, self.title, status, float(points), float(self.points), message)
+
+
+_REGISTRY: dict[str, Exercise] = {}
+
+
+def register(exercise: Exercise) -> Exercise:
+    """Add an exercise to the registry (ids are unique)."""
+    if exercise.id in _REGISTRY and _REGISTRY[exercise.id] is not exercise:
+        raise ValueError(f"exercise {exercise.id} is registered twice")
+    _REGISTRY[exercise.id] = exercise
+    return exercise
+
+
+def chapter_of(exercise_id: str) -> int:
+    head = str(exercise_id).split(".")[0]
+    if not head.isdigit():
+        raise KeyError(f"not an exercise id: {exercise_id!r} (expected e.g. '1.2')")
+    return int(head)
+
+
+def load_chapter(chapter: int) -> list[Exercise]:
+    """Import ``book.checks_NN`` and return its exercises in id order ([] if none)."""
+    try:
+        importlib.import_module(f"book.checks_{chapter:02d}")
+    except ModuleNotFoundError as exc:
+        if exc.name != f"book.checks_{chapter:02d}":
+            raise
+        return []
+    found = [ex for ex in _REGISTRY.values() if chapter_of(ex.id) == chapter]
+    return sorted(found, key=lambda ex: tuple(int(p) for p in ex.id.split(".")))
+
+
+def get_exercise(exercise_id: str) -> Exercise:
+    """The registered exercise with this id; ``KeyError`` with a clear message if none."""
+    exercise_id = str(exercise_id)
+    if exercise_id not in _REGISTRY:
+        load_chapter(chapter_of(exercise_id))
+    if exercise_id not in _REGISTRY:
+        raise KeyError(f"no exercise {exercise_id!r}")
+    return _REGISTRY[exercise_id]
+
+
+def check(exercise_id: str, answer: Any, *extra: Any) -> None:
+    """Check an answer, print one line, and log it for the grader.
+
+    ``answer`` is what the exercise asks for: usually your function, otherwise
+    a number, an array or a letter.  Some exercises take more than one object
+    (for example a backward function together with its forward function); pass
+    them after the first.
+    """
+    try:
+        exercise = get_exercise(exercise_id)
+    except KeyError as exc:
+        print(f"[FAIL] check({exercise_id!r}, ...): {exc.args[0]}")
+        return
+    result = exercise.run(answer, *extra)
+    print(result.line())
+    log_result(result)
+
+
+def log_result(result: Result) -> None:
+    path = os.environ.get(LOG_ENV)
+    if path:
+        with open(path, "a", encoding="utf-8") as fh:
+            fh.write(json.dumps(result.to_dict()) + "\n")
+
+
+# --------------------------------------------------------------------------
+# Building blocks for grading functions
+# --------------------------------------------------------------------------
+def _is_stub(answer: Any) -> bool:
+    return answer is None or answer is Ellipsis or answer is NotImplemented
+
+
+def _one_line(text: str) -> str:
+    return " ".join(str(text).split())
+
+
+def describe_exception(exc: BaseException) -> str:
+    """``"raised ValueError: msg (line 7, in rnn_step_forward)"`` for the learner's frame."""
+    frames = traceback.extract_tb(exc.__traceback__)
+    here = os.path.dirname(os.path.abspath(__file__))
+    own = [f for f in frames if not os.path.abspath(f.filename).startswith(here)]
+    where = ""
+    if own:
+        f = own[-1]
+        where = f" (line {f.lineno}, in {f.name})"
+    msg = _one_line(str(exc))
+    if len(msg) > 160:
+        msg = msg[:157] + "..."
+    return f"raised {type(exc).__name__}: {msg}{where}" if msg else f"raised {type(exc).__name__}{where}"
+
+
+def call_learner(fn: Callable[..., Any], *args: Any) -> Any:
+    """Call the learner's function on copies of ``args``; turn failures into verdicts."""
+    try:
+        return fn(*copy.deepcopy(args))
+    except NotImplementedError as exc:
+        raise NotAttempted() from exc
+    except Exception as exc:
+        raise Mismatch(describe_exception(exc)) from exc
+
+
+def _fmt(v: float) -> str:
+    return f"{v:.4g}"
+
+
+def compare_array(name: str, got: Any, expected: Any, rtol: float = 1e-6, atol: float = 1e-9) -> str | None:
+    """``None`` if ``got`` matches ``expected``; otherwise why not, in a few words."""
+    expected = np.asarray(expected)
+    if got is None:
+        return f"{name} is None; expected an array of shape {expected.shape}"
+    try:
+        got_arr = np.asarray(got, dtype=np.float64)
+    except (TypeError, ValueError):
+        return f"{name} is a {type(got).__name__}, not numbers"
+    if got_arr.shape != expected.shape:
+        hint = ""
+        if got_arr.ndim == expected.ndim and got_arr.shape == expected.shape[::-1]:
+            hint = " (transposed?)"
+        return f"{name} has shape {got_arr.shape}, expected {expected.shape}{hint}"
+    if np.isnan(got_arr).any():
+        return f"{name} contains NaN"
+    if np.isinf(got_arr).any():
+        return f"{name} contains inf"
+    expected = expected.astype(np.float64)
+    if np.allclose(got_arr, expected, rtol=rtol, atol=atol):
+        return None
+    err = np.abs(got_arr - expected) / np.maximum(np.abs(expected), atol)
+    idx = np.unravel_index(int(np.argmax(err)), err.shape) if err.ndim else ()
+    at = f" at {list(map(int, idx))}" if idx else ""
+    return (
+        f"{name}: largest relative error {_fmt(float(err[idx]))}{at} "
+        f"(expected {_fmt(float(expected[idx]))}, got {_fmt(float(got_arr[idx]))})"
+    )
+
+
+@dataclass
+class Case:
+    """One test input for a function exercise: a label and the positional arguments."""
+
+    label: str
+    args: tuple[Any, ...]
+
+
+def check_function_cases(
+    fn: Any,
+    reference: Callable[..., Any],
+    cases: Iterable[Case],
+    outputs: Sequence[str],
+    mistakes: Sequence[tuple[Callable[..., Any], str]] = (),
+    rtol: float = 1e-6,
+    atol: float = 1e-9,
+) -> str:
+    """Grade a learner's function against a reference on several cases.
+
+    ``outputs`` names the values compared: if the reference returns a tuple,
+    the first ``len(outputs)`` items are compared (a trailing cache is not);
+    otherwise the single return value is.  ``mistakes`` pairs a plausible wrong
+    implementation with a hint; when the learner's output matches one of them,
+    the hint is added to the message.  Raises :class:`Mismatch` on the first
+    failing case.
+    """
+    if not callable(fn):
+        raise Mismatch(f"expected a function, got {type(fn).__name__}")
+    for k, case in enumerate(cases, start=1):
+        expected = _select(reference(*copy.deepcopy(case.args)), outputs, strict=True)
+        got_raw = call_learner(fn, *case.args)
+        try:
+            got = _select(got_raw, outputs, strict=False)
+        except Mismatch as exc:
+            raise Mismatch(f"case {k} ({case.label}): {exc}") from None
+        for name, g, e in zip(outputs, got, expected, strict=True):
+            problem = compare_array(name, g, e, rtol, atol)
+            if problem:
+                hint = _match_mistake(got, case, outputs, mistakes, rtol, atol)
+                raise Mismatch(f"case {k} ({case.label}): {problem}{hint}")
+    return ""
+
+
+def _select(out: Any, outputs: Sequence[str], strict: bool) -> list[Any]:
+    if len(outputs) == 1 and not isinstance(out, tuple):
+        return [out]
+    if not isinstance(out, (tuple, list)):
+        want = "(" + ", ".join(outputs) + ", ...)"
+        raise Mismatch(f"returned a {type(out).__name__}; expected a tuple {want}")
+    if len(out) < len(outputs):
+        raise Mismatch(f"returned {len(out)} values; expected at least {len(outputs)}: {', '.join(outputs)}")
+    return list(out[: len(outputs)])
+
+
+def _match_mistake(got, case, outputs, mistakes, rtol, atol) -> str:
+    for wrong_fn, hint in mistakes:
+        try:
+            wrong = _select(wrong_fn(*copy.deepcopy(case.args)), outputs, strict=True)
+        except Exception:  # pragma: no cover - a mistake model that does not apply
+            continue
+        if all(compare_array(n, g, w, rtol, atol) is None for n, g, w in zip(outputs, got, wrong, strict=True)):
+            return f"; {hint}"
+    return ""
+
+
+def check_value(
+    got: Any,
+    expected: Any,
+    name: str = "your answer",
+    rtol: float = 1e-6,
+    atol: float = 1e-9,
+    mistakes: Sequence[tuple[Any, str]] = (),
+) -> str:
+    """Grade a number or array answer; ``mistakes`` pairs plausible wrong values with hints."""
+    if isinstance(got, (str, bytes)):
+        raise Mismatch(f"{name} is text ({got!r}); expected a number")
+    problem = compare_array(name, got, expected, rtol, atol)
+    if problem:
+        for wrong, hint in mistakes:
+            if compare_array(name, got, wrong, rtol, atol) is None:
+                raise Mismatch(f"{problem}; {hint}")
+        raise Mismatch(problem)
+    return ""
+
+
+def check_choice(got: Any, correct: str, options: str, hints: dict[str, str] | None = None) -> str:
+    """Grade a multiple-choice answer given as one letter (case-insensitive)."""
+    if not isinstance(got, str) or got.strip().lower() not in options:
+        raise Mismatch(f"answer with one letter out of {', '.join(options)}; got {got!r}")
+    letter = got.strip().lower()
+    if letter != correct:
+        hint = (hints or {}).get(letter, "")
+        raise Mismatch(f"({letter}) is not right" + (f": {hint}" if hint else ""))
+    return ""
+
+
+def function_exercise(
+    id: str,
+    title: str,
+    points: float,
+    reference: Callable[..., Any],
+    cases: Callable[[], list[Case]],
+    outputs: Sequence[str],
+    mistakes: Sequence[tuple[Callable[..., Any], str]] = (),
+    rtol: float = 1e-6,
+    atol: float = 1e-9,
+) -> Exercise:
+    """Register an exercise whose answer is a function compared with ``reference``."""
+
+    def grade(fn: Any) -> str:
+        return check_function_cases(fn, reference, cases(), outputs, mistakes, rtol, atol)
+
+    return register(Exercise(id, title, points, grade, kind="function"))
+
+
+def value_exercise(
+    id: str,
+    title: str,
+    points: float,
+    expected: Any,
+    mistakes: Sequence[tuple[Any, str]] = (),
+    rtol: float = 1e-6,
+    atol: float = 1e-9,
+    name: str = "your answer",
+) -> Exercise:
+    """Register an exercise whose answer is a number or an array."""
+
+    def grade(got: Any) -> str:
+        value = expected() if callable(expected) else expected
+        return check_value(got, value, name, rtol, atol, mistakes)
+
+    return register(Exercise(id, title, points, grade, kind="value"))
+
+
+def choice_exercise(
+    id: str, title: str, points: float, correct: str, options: str = "abcd", hints: dict[str, str] | None = None
+) -> Exercise:
+    """Register a multiple-choice exercise answered with one letter."""
+
+    def grade(got: Any) -> str:
+        return check_choice(got, correct, options, hints)
+
+    return register(Exercise(id, title, points, grade, kind="choice"))

@@ -1,0 +1,162 @@
+"""python -m book.grade end to end: scores, formats, and every bad input."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import nbformat
+import pytest
+from helpers import ROOT
+
+SOLUTION = ROOT / "solutions" / "01_sequences.ipynb"
+EXERCISE = ROOT / "exercises" / "01_sequences.ipynb"
+
+
+def grade(*args: str, timeout: int = 300) -> subprocess.CompletedProcess:
+    return subprocess.run(
+        [sys.executable, "-m", "book.grade", *args],
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
+        timeout=timeout,
+    )
+
+
+def digest(path: Path) -> str:
+    return hashlib.sha256(path.read_bytes()).hexdigest()
+
+
+def learner_copy(tmp_path: Path, edits: dict[str, str], name: str = "01_sequences.ipynb") -> Path:
+    """A copy of the exercise notebook where the cell holding each TODO marker is replaced."""
+    nb = nbformat.read(EXERCISE, as_version=4)
+    for marker, new_source in edits.items():
+        cells = [c for c in nb.cells if marker in c.source]
+        assert cells, marker
+        cells[0].source = new_source
+    out = tmp_path / name
+    nbformat.write(nb, out)
+    return out
+
+
+def test_solutions_score_full_marks():
+    before = digest(SOLUTION)
+    r = grade(str(SOLUTION), "--format", "json")
+    assert r.returncode == 0, r.stdout + r.stderr
+    data = json.loads(r.stdout)
+    assert data["points"] == data["max_points"] == 8
+    (nb,) = data["notebooks"]
+    assert nb["path"].endswith("01_sequences.ipynb")
+    assert [e["id"] for e in nb["exercises"]] == ["1.1", "1.2", "1.3", "1.4"]
+    assert all(e["status"] == "passed" for e in nb["exercises"])
+    assert set(nb["exercises"][0]) == {"id", "status", "points", "max_points", "message"}
+    assert digest(SOLUTION) == before
+
+
+def test_unsolved_exercises_score_zero_table():
+    before = digest(EXERCISE)
+    r = grade(str(EXERCISE))
+    assert r.returncode == 1
+    assert "not attempted" in r.stdout
+    assert "Total: 0/8 points" in r.stdout
+    assert digest(EXERCISE) == before
+
+
+def test_gradescope_layout():
+    r = grade(str(EXERCISE), "--format", "gradescope")
+    data = json.loads(r.stdout)
+    assert data["score"] == 0 and data["max_score"] == 8
+    assert len(data["tests"]) == 4
+    for t in data["tests"]:
+        assert {"name", "score", "max_score", "output"} <= set(t)
+        assert "Exercise 1." in t["name"]
+
+
+def test_hanging_cell_fails_only_its_exercise(tmp_path):
+    step = "def rnn_step_forward(x, h_prev, W_xh, W_hh, b_h):\n    h = np.tanh(x @ W_xh + h_prev @ W_hh + b_h)\n    return h, None\n# TODO Exercise 1.1 done"
+    hang = "def count_params(D, H, T, shared):\n    while True:\n        pass\n# Exercise 1.2"
+    nb = learner_copy(tmp_path, {"TODO Exercise 1.1": step, "TODO Exercise 1.2": hang})
+    before = digest(nb)
+    r = grade(str(nb), "--timeout", "5", "--format", "json")
+    assert r.returncode == 1, r.stderr
+    ex = {e["id"]: e for e in json.loads(r.stdout)["notebooks"][0]["exercises"]}
+    assert ex["1.1"]["status"] == "passed" and ex["1.1"]["points"] == 3
+    assert ex["1.2"]["status"] == "timed out" and "timed out after 5 s" in ex["1.2"]["message"]
+    assert ex["1.3"]["status"] == "not attempted"
+    assert ex["1.4"]["status"] == "not attempted"
+    assert digest(nb) == before
+
+
+def test_top_level_hang_and_learner_exception(tmp_path):
+    hang = "# Exercise 1.4\nanswer_1_4 = 'c'\nwhile True:\n    pass\ncheck('1.4', answer_1_4)"
+    crash = "def final_state(x, h0, W_xh, W_hh, b_h):\n    return x.undefined_attribute\n# Exercise 1.3"
+    nb = learner_copy(tmp_path, {"TODO Exercise 1.4": hang, "TODO Exercise 1.3": crash})
+    r = grade(str(nb), "--timeout", "5", "--format", "json")
+    assert r.returncode == 1
+    ex = {e["id"]: e for e in json.loads(r.stdout)["notebooks"][0]["exercises"]}
+    assert ex["1.3"]["status"] == "failed" and "AttributeError" in ex["1.3"]["message"]
+    assert ex["1.4"]["status"] == "timed out"
+
+
+def test_cell_error_before_check_is_reported(tmp_path):
+    nb = learner_copy(tmp_path, {"TODO Exercise 1.2": "this is not python"})
+    r = grade(str(nb), "--format", "json")
+    ex = {e["id"]: e for e in json.loads(r.stdout)["notebooks"][0]["exercises"]}
+    assert ex["1.2"]["status"] == "error" and "NameError" in ex["1.2"]["message"]
+    assert ex["1.1"]["status"] == "not attempted"
+
+
+def _assert_usage_error(r: subprocess.CompletedProcess, *words: str) -> None:
+    assert r.returncode == 2, r.stdout + r.stderr
+    lines = r.stderr.strip().splitlines()
+    assert len(lines) == 1, r.stderr
+    assert "Traceback" not in r.stderr and r.stdout == ""
+    for w in words:
+        assert w in lines[0]
+
+
+def test_missing_file(tmp_path):
+    _assert_usage_error(grade(str(tmp_path / "nope.ipynb")), "no such file")
+
+
+def test_corrupt_json(tmp_path):
+    bad = tmp_path / "bad.ipynb"
+    bad.write_text('{"cells": [ this is not json')
+    _assert_usage_error(grade(str(bad)), "not a readable notebook")
+
+
+def test_json_that_is_not_a_notebook(tmp_path):
+    bad = tmp_path / "data.ipynb"
+    bad.write_text('{"hello": 1}')
+    _assert_usage_error(grade(str(bad)), "data.ipynb")
+
+
+def test_binary_file(tmp_path):
+    bad = tmp_path / "blob.ipynb"
+    bad.write_bytes(bytes(range(256)) * 4)
+    _assert_usage_error(grade(str(bad)), "blob.ipynb")
+
+
+def test_not_an_ipynb(tmp_path):
+    txt = tmp_path / "notes.txt"
+    txt.write_text("hi")
+    _assert_usage_error(grade(str(txt)), "not a notebook")
+
+
+def test_folder(tmp_path):
+    d = tmp_path / "dir.ipynb"
+    d.mkdir()
+    _assert_usage_error(grade(str(d)), "folder")
+
+
+@pytest.mark.parametrize("args", [["--bogus", "x.ipynb"], [], ["--timeout", "0", "x.ipynb"], ["--format", "xml", "x.ipynb"]])
+def test_usage_errors(args):
+    _assert_usage_error(grade(*args))
+
+
+def test_one_bad_input_stops_before_grading(tmp_path):
+    r = grade(str(EXERCISE), str(tmp_path / "missing.ipynb"))
+    _assert_usage_error(r, "missing.ipynb")
