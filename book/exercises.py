@@ -17,6 +17,7 @@ region replaced by a stub at the same indentation::
 
 A region may give its own stub with ``### STUB`` lines (for answers that are
 values, not functions); ``### STUB answer = ...`` becomes ``answer = ...``.
+A first heading ``# Solutions: topic`` becomes ``# Exercises: topic``.
 The exercise notebook is then executed so its outputs are stored.  With
 ``--check`` nothing is written: the command exits 1 if a committed exercise
 notebook differs from what it would generate.
@@ -106,6 +107,9 @@ def chapter_number(path: Path) -> int | None:
 def make_exercise(solution: nbformat.NotebookNode, source_path: Path) -> nbformat.NotebookNode:
     """The exercise notebook for a solution notebook, without outputs."""
     nb = copy.deepcopy(solution)
+    for cell in nb.cells[:1]:
+        if cell.cell_type == "markdown" and cell.source.startswith("# Solutions"):
+            cell.source = "# Exercises" + cell.source[len("# Solutions") :]
     for k, cell in enumerate(nb.cells):
         if cell.cell_type == "code":
             cell.source = strip_solutions(cell.source, f"{source_path.name}, cell {k}")
