@@ -114,6 +114,7 @@ def run_notebook(nb: nbformat.NotebookNode, workdir: Path, timeout: int, log_pat
         resources={"metadata": {"path": str(workdir)}},
     )
     outcomes: list[CellOutcome] = []
+    completed: list[int] = []  # cells that ran cleanly, replayed if the kernel must restart
     logging.getLogger("asyncio").setLevel(logging.CRITICAL)  # stale polls after an interrupt
     with client.setup_kernel(env=env):
         for index, cell in enumerate(nb.cells):
@@ -123,19 +124,32 @@ def run_notebook(nb: nbformat.NotebookNode, workdir: Path, timeout: int, log_pat
                 client.execute_cell(cell, index)
             except CellTimeoutError:
                 outcomes.append(CellOutcome(index, "timed out", f"timed out after {timeout} s"))
-                _recover(client, env, index)
+                if not _recover(client, env, index):
+                    _replay(client, completed)
                 continue
             except DeadKernelError:
                 outcomes.append(CellOutcome(index, "dead", "the kernel died while running this cell"))
                 _restart(client, env)
+                _replay(client, completed)
                 continue
             message = _error_message(cell)
             outcomes.append(CellOutcome(index, "error" if message else "ok", message))
+            if not message:
+                completed.append(index)
     return outcomes
 
 
-def _recover(client: NotebookClient, env: dict[str, str], index: int) -> None:
-    """Interrupt a hung cell; restart the kernel if it does not come back."""
+def _replay(client: NotebookClient, indices: list[int]) -> None:
+    """Re-run cells that had run cleanly, to rebuild the state a restart lost."""
+    for i in indices:
+        try:
+            client.execute_cell(client.nb.cells[i], i)
+        except (CellTimeoutError, DeadKernelError):
+            return
+
+
+def _recover(client: NotebookClient, env: dict[str, str], index: int) -> bool:
+    """Interrupt a hung cell; restart the kernel if it does not come back (then return False)."""
     assert client.km is not None
     _call(client.km.interrupt_kernel)
     probe = nbformat.v4.new_code_cell("pass")
@@ -143,8 +157,10 @@ def _recover(client: NotebookClient, env: dict[str, str], index: int) -> None:
     client.timeout = PROBE_TIMEOUT
     try:
         client.execute_cell(probe, index)  # outputs land on the hung cell, already recorded
+        return True
     except (CellTimeoutError, DeadKernelError):
         _restart(client, env)
+        return False
     finally:
         client.timeout = saved
 

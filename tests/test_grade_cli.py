@@ -160,3 +160,15 @@ def test_usage_errors(args):
 def test_one_bad_input_stops_before_grading(tmp_path):
     r = grade(str(EXERCISE), str(tmp_path / "missing.ipynb"))
     _assert_usage_error(r, "missing.ipynb")
+
+
+def test_kernel_death_fails_only_its_exercise(tmp_path):
+    step = "def rnn_step_forward(x, h_prev, W_xh, W_hh, b_h):\n    return np.tanh(x @ W_xh + h_prev @ W_hh + b_h), None"
+    nb = learner_copy(tmp_path, {"TODO Exercise 1.1": step, "TODO Exercise 1.2": "import os\nos._exit(1)  # Exercise 1.2"})
+    r = grade(str(nb), "--timeout", "20", "--format", "json")
+    assert r.returncode == 1, r.stderr
+    ex = {e["id"]: e for e in json.loads(r.stdout)["notebooks"][0]["exercises"]}
+    assert ex["1.1"]["status"] == "passed"
+    assert ex["1.2"]["status"] == "error" and "kernel died" in ex["1.2"]["message"]
+    # the state was rebuilt after the restart: later exercises are still graded normally
+    assert ex["1.3"]["status"] == "not attempted" and ex["1.4"]["status"] == "not attempted"
