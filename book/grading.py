@@ -273,10 +273,10 @@ def check_function_cases(
     if not callable(fn):
         raise Mismatch(f"expected a function, got {type(fn).__name__}")
     for k, case in enumerate(cases, start=1):
-        expected = _select(reference(*copy.deepcopy(case.args)), outputs, strict=True)
+        expected = select_outputs(reference(*copy.deepcopy(case.args)), outputs, strict=True)
         got_raw = call_learner(fn, *case.args)
         try:
-            got = _select(got_raw, outputs, strict=False)
+            got = select_outputs(got_raw, outputs, strict=False)
         except Mismatch as exc:
             raise Mismatch(f"case {k} ({case.label}): {exc}") from None
         for name, g, e in zip(outputs, got, expected, strict=True):
@@ -287,7 +287,7 @@ def check_function_cases(
     return ""
 
 
-def _select(out: Any, outputs: Sequence[str], strict: bool) -> list[Any]:
+def select_outputs(out: Any, outputs: Sequence[str], strict: bool) -> list[Any]:
     if len(outputs) == 1 and not isinstance(out, tuple):
         return [out]
     if not isinstance(out, (tuple, list)):
@@ -301,7 +301,7 @@ def _select(out: Any, outputs: Sequence[str], strict: bool) -> list[Any]:
 def _match_mistake(got, case, outputs, mistakes, rtol, atol) -> str:
     for wrong_fn, hint in mistakes:
         try:
-            wrong = _select(wrong_fn(*copy.deepcopy(case.args)), outputs, strict=True)
+            wrong = select_outputs(wrong_fn(*copy.deepcopy(case.args)), outputs, strict=True)
         except Exception:  # pragma: no cover - a mistake model that does not apply
             continue
         if all(compare_array(n, g, w, rtol, atol) is None for n, g, w in zip(outputs, got, wrong, strict=True)):
