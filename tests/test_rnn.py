@@ -128,3 +128,27 @@ def test_param_count_matches_keras():
     for D, H in [(1, 1), (8, 32), (3, 7)]:
         model = keras.Sequential([keras.Input((None, D)), keras.layers.SimpleRNN(H)])
         assert model.count_params() == count_params_simple_rnn(D, H)
+
+
+def test_gated_cells_are_importable_from_book_rnn_and_match_keras():
+    from book.rnn import gru_forward, lstm_forward
+
+    rng = np.random.default_rng(7)
+    N, T, D, H = 2, 5, 3, 4
+    x = rng.normal(size=(N, T, D))
+    h0, c0 = rng.normal(size=(N, H)), rng.normal(size=(N, H))
+    keras.utils.set_random_seed(7)
+    lstm = keras.layers.LSTM(H, return_sequences=True, dtype="float64")
+    lstm(x, initial_state=[h0, c0])
+    W_x, W_h, _ = lstm.get_weights()
+    b = rng.normal(size=4 * H)
+    lstm.set_weights([W_x, W_h, b])
+    ours, _ = lstm_forward(x, h0, c0, W_x, W_h, b)
+    np.testing.assert_allclose(ours, np.asarray(lstm(x, initial_state=[h0, c0])), rtol=1e-10, atol=1e-12)
+    gru = keras.layers.GRU(H, return_sequences=True, dtype="float64")
+    gru(x, initial_state=h0)
+    W_x, W_h, _ = gru.get_weights()
+    b = rng.normal(size=(2, 3 * H))
+    gru.set_weights([W_x, W_h, b])
+    ours, _ = gru_forward(x, h0, W_x, W_h, b)
+    np.testing.assert_allclose(ours, np.asarray(gru(x, initial_state=h0)), rtol=1e-10, atol=1e-12)
