@@ -134,6 +134,7 @@ import numpy as np  # noqa: E402
 SEATTLE_TEMPS_SHA256 = "c220666521ff4bec4ffb6f0d9acfdc5c1056564b1aad6f78d3b06aa0a0c8b085"
 SEATTLE_WEATHER_SHA256 = "62f0609f787158128aa2bd102967173a4953122dd4f872bf1d502cae1037df0b"
 GOOG_NPZ_SHA256 = "400917cf30e6b664f7b0da93d7c745860d3aa9008da8b7f160d2dd12e6a318b1"
+EEG_DAT_SHA256 = "28656316df0004acfba7a5d98ab35f7314933a918636ec80f09604ad128b4417"
 STOCKS_CSV_SHA256 = "ef6f3bf1a64d5c6c5de702ef154c3fae78fe9df83882ab6bb9c6638bec3cdf47"
 
 #: Pure-Python standard-library modules whose source is the "code" class of
@@ -288,6 +289,21 @@ def load_monthly_stocks() -> tuple[np.ndarray, dict[str, np.ndarray]]:
         name: np.array([float(r[k]) if r[k] else np.nan for r in body]) for k, name in enumerate(header) if k > 0
     }
     return dates, prices
+
+
+def load_eeg() -> np.ndarray:
+    """A short multichannel EEG recording from matplotlib's sample data (``eeg.dat``).
+
+    800 samples of 4 channels, stored as float64 and already standardised
+    (each channel has mean about 0 and standard deviation about 1); laid out
+    as matplotlib's own example that plots it reads it.
+
+    Returns
+    -------
+    signals : (800, 4) float64, time first.
+    """
+    raw = _matplotlib_sample("eeg.dat", EEG_DAT_SHA256, "the EEG sample signal")
+    return np.frombuffer(raw, dtype="<f8").reshape(800, 4).copy()
 
 
 def _stdlib_texts(modules: tuple[str, ...]) -> list[bytes]:
