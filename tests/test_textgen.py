@@ -1,0 +1,221 @@
+"""book.textgen: vocabulary, batches, metrics, sampling, the carried-state generator against Keras,
+training, save/load, and the command line's behaviour on good and bad input (tiny budgets only)."""
+
+from __future__ import annotations
+
+import math
+import os
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+from helpers import ROOT
+
+from book import textgen as tg
+
+
+# --------------------------------------------------------------------------- pure NumPy pieces
+def test_vocabulary_unknown_symbol_and_round_trip():
+    v = tg.Vocabulary.from_text("banana bread")
+    assert v.chars[0] == tg.UNK and v.size == len(set("banana bread")) + 1
+    ids = v.encode("bread!")
+    assert ids.dtype == np.int32 and ids[-1] == 0  # '!' is unknown
+    assert v.decode(v.encode("banana")) == "banana"
+    assert v.decode(ids) == "bread" + tg.UNK
+    assert v.missing("bé!") == ["!", "é"]
+    with pytest.raises(tg.TextgenError, match="'é'"):
+        v.encode("bé", strict=True)
+    assert tg.Vocabulary.from_json(v.to_json()) == v
+    with pytest.raises(tg.TextgenError):
+        tg.Vocabulary.from_json('{"chars": ["a", "b"]}')
+
+
+def test_split_is_contiguous_90_10():
+    tr, ho = tg.split_text("abcdefghij" * 10)
+    assert len(tr) == 90 and tr + ho == "abcdefghij" * 10
+
+
+def test_stream_batches_continue_each_other():
+    ids = np.arange(1000)
+    X, Y = tg.stream_batches(ids, batch_size=4, seq_len=7)
+    assert X.shape == Y.shape == (35, 4, 7)
+    assert np.array_equal(Y, X + 1)  # targets are the next characters
+    assert np.array_equal(X[1:, :, 0], X[:-1, :, -1] + 1)  # row b of batch k+1 continues row b of batch k
+    with pytest.raises(tg.TextgenError, match="too short for one batch"):
+        tg.stream_batches(np.arange(28), batch_size=4, seq_len=7)
+
+
+def test_random_windows():
+    X, Y = tg.random_windows(np.arange(100), 8, 5, np.random.default_rng(0))
+    assert X.shape == (8, 5) and np.array_equal(Y, X + 1)
+    assert np.all(np.diff(X, axis=1) == 1)
+
+
+def test_metrics_and_unigram_baseline_on_the_corpus():
+    from book.data import load_corpus
+
+    m = tg.metrics(math.log(4.0))
+    assert math.isclose(m["bpc"], 2.0) and math.isclose(m["perplexity"], 4.0)
+    tr, ho = tg.split_text(load_corpus("python-docs"))
+    v = tg.Vocabulary.from_text(tr)
+    assert v.size == 104
+    bpc = tg.bits_per_char(tg.unigram_nats(v.encode(tr), v.encode(ho), v.size))
+    assert round(bpc, 2) == 4.67
+
+
+def test_sampling_distribution():
+    logits = np.array([2.0, 1.0, 0.5, -1.0, 0.0])
+    p = tg.sampling_distribution(logits)
+    assert np.isclose(p.sum(), 1) and np.allclose(p, np.exp(logits) / np.exp(logits).sum())
+    assert np.array_equal(tg.sampling_distribution(logits, 0.0), [1, 0, 0, 0, 0])
+    cold, hot = tg.sampling_distribution(logits, 0.5), tg.sampling_distribution(logits, 2.0)
+    assert cold[0] > p[0] > hot[0]
+    k2 = tg.sampling_distribution(logits, 1.0, top_k=2)
+    assert np.count_nonzero(k2) == 2 and np.isclose(k2.sum(), 1)
+    nucleus = tg.sampling_distribution(logits, 1.0, top_p=0.6)
+    assert np.count_nonzero(nucleus) == 2  # p[0] = 0.53 < 0.6 <= p[0] + p[1]
+    assert np.count_nonzero(tg.sampling_distribution(logits, 1.0, top_p=0.5)) == 1
+    rng1, rng2 = np.random.default_rng(7), np.random.default_rng(7)
+    draws = [tg.sample_index(logits, rng1, 1.0, 3, 0.95) for _ in range(50)]
+    assert draws == [tg.sample_index(logits, rng2, 1.0, 3, 0.95) for _ in range(50)]
+    assert set(draws) <= {0, 1, 2}
+
+
+# --------------------------------------------------------------------------- with TensorFlow
+@pytest.fixture(scope="module")
+def keras_ready():
+    import book
+
+    book.setup(seed=0)
+    import keras
+
+    return keras
+
+
+@pytest.mark.parametrize("cell,layers", [("gru", 2), ("lstm", 1), ("simple", 1)])
+def test_step_generator_matches_keras(keras_ready, cell, layers):
+    cfg = tg.ModelConfig(cell=cell, units=6, layers=layers, embed=4, dropout=0.1, activation="relu")
+    model = tg.build_model(9, cfg)
+    rng = np.random.default_rng(1)
+    model.set_weights([w + rng.normal(scale=0.3, size=w.shape).astype("float32") for w in model.get_weights()])
+    ids = rng.integers(0, 9, size=12)
+    keras_logits = np.asarray(model(ids[None].astype("int32"), training=False))[0]
+    gen = tg.StepGenerator(model)
+    step_logits = np.stack([gen.step(int(i)) for i in ids])
+    assert np.allclose(step_logits, keras_logits, atol=1e-4)
+    # a window of W re-run per character equals carrying the state when W covers the whole history
+    a = gen.generate(ids[:3], 6, 1.0, seed=4)
+    b = gen.generate(ids[:3], 6, 1.0, seed=4, window=100)
+    assert a == b
+
+
+def test_one_hot_input_model(keras_ready):
+    model = tg.build_model(5, tg.ModelConfig(cell="simple", units=3, embed=0, activation="relu"))
+    emb = model.get_layer("embedding").get_weights()[0]
+    assert np.array_equal(emb, np.eye(5)) and not model.get_layer("embedding").trainable
+
+
+def test_train_save_load_and_generate(keras_ready, tmp_path):
+    text = ("the cat sat on the mat. " * 60)
+    tr, ho = tg.split_text(text)
+    mc = tg.ModelConfig(cell="gru", units=16, embed=8)
+    tc = tg.TrainConfig(batch_size=4, seq_len=20, learning_rate=0.02, eval_every=10, seed=0)
+    res = tg.train(tr, ho, mc, tc, steps=25)
+    assert res.steps == 25 and [h["step"] for h in res.history] == [10, 20, 25]
+    assert tg.bits_per_char(res.best_nats) == pytest.approx(min(h["heldout_bpc"] for h in res.history))
+    assert res.history[-1]["heldout_bpc"] < math.log2(res.vocab.size)
+    tg.save(tmp_path / "m", res.model, res.vocab)
+    model, vocab = tg.load(tmp_path / "m")
+    assert vocab == res.vocab
+    p = vocab.encode("the ")
+    assert tg.StepGenerator(model).generate(p, 30, 0.8, seed=1) == tg.StepGenerator(res.model).generate(p, 30, 0.8, seed=1)
+    # random windows and a time budget
+    tc2 = tg.TrainConfig(batch_size=4, seq_len=20, contiguous=False, eval_every=5, seed=0)
+    res2 = tg.train(tr, ho, mc, tc2, seconds=1.0)
+    assert res2.steps > 0 and np.isfinite(res2.best_nats)
+    with pytest.raises(tg.TextgenError, match="too short"):
+        tg.train(tr[:50], ho, mc, tc, steps=1)
+
+
+def test_load_rejects_folders_that_hold_no_model(keras_ready, tmp_path):
+    with pytest.raises(tg.TextgenError, match="no such model folder"):
+        tg.load(tmp_path / "nothing")
+    with pytest.raises(tg.TextgenError, match="not a model folder"):
+        tg.load(tmp_path)
+    (tmp_path / tg.MODEL_FILE).write_bytes(b"junk")
+    (tmp_path / tg.VOCAB_FILE).write_text(tg.Vocabulary.from_text("ab").to_json())
+    with pytest.raises(tg.TextgenError, match="not a readable Keras model"):
+        tg.load(tmp_path)
+
+
+def test_bench_runs_every_recipe_on_a_tiny_budget(keras_ready):
+    import io
+
+    rows = tg.bench(0.01, stream=io.StringIO())
+    assert [r["recipe"].split(":")[0] for r in rows] == ["sources", "tutorial", "numpy min-char-rnn", "ours"]
+    for r in rows:
+        assert r["params"] > 0 and r["train_cps"] > 0 and r["gen_cps"] > 0 and 0 < r["bpc"] < 20
+    table = tg.format_table(rows, 0.01)
+    assert "held-out bpc" in table and len(table.splitlines()) == 7
+
+
+# --------------------------------------------------------------------------- the command line
+def run_cli(*args, cwd=None):
+    env = dict(os.environ, TF_CPP_MIN_LOG_LEVEL="3", TF_ENABLE_ONEDNN_OPTS="0")
+    return subprocess.run([sys.executable, "-m", "book.textgen", *args], capture_output=True, text=True,
+                          cwd=cwd or ROOT, env=env, timeout=300)
+
+
+def assert_usage_error(r, *words):
+    assert r.returncode == 2, (r.returncode, r.stdout, r.stderr)
+    lines = r.stderr.strip().splitlines()
+    assert len(lines) == 1, r.stderr
+    assert "Traceback" not in r.stderr and lines[0].startswith("textgen: error:")
+    for w in words:
+        assert w.lower() in lines[0].lower(), lines[0]
+
+
+def test_cli_bad_input(tmp_path):
+    empty = tmp_path / "empty.txt"
+    empty.write_text("")
+    binary = tmp_path / "blob.bin"
+    binary.write_bytes(b"\x00\x01\x02binary" * 10)
+    latin = tmp_path / "latin1.txt"
+    latin.write_bytes("caf\xe9".encode("latin-1"))
+    short = tmp_path / "short.txt"
+    short.write_text("just a few words\n" * 5)
+    out = str(tmp_path / "out")
+    assert_usage_error(run_cli("train", "--corpus", str(tmp_path / "missing.txt"), "--out", out), "no such file")
+    assert_usage_error(run_cli("train", "--corpus", str(empty), "--out", out), "empty")
+    assert_usage_error(run_cli("train", "--corpus", str(binary), "--out", out), "binary")
+    assert_usage_error(run_cli("train", "--corpus", str(latin), "--out", out), "utf-8")
+    assert_usage_error(run_cli("train", "--corpus", str(short), "--out", out), "too short for one batch")
+    assert_usage_error(run_cli("train", "--corpus", "python-docs", "--out", out, "--bogus"), "--bogus")
+    assert_usage_error(run_cli("sample", "--model", str(tmp_path)), "not a model folder")
+    assert_usage_error(run_cli("sample", "--model", str(tmp_path / "nope")), "no such model folder")
+    assert_usage_error(run_cli("sample", "--model", str(tmp_path), "--top-p", "1.5"), "top-p")
+    assert_usage_error(run_cli("frobnicate"), "frobnicate")
+    assert_usage_error(run_cli(), "command")
+    assert_usage_error(run_cli("bench", "--recipes", "ours,magic"), "magic")
+    assert not (tmp_path / "out").exists()
+
+
+def test_cli_train_then_sample(tmp_path):
+    corpus = tmp_path / "mine.txt"
+    corpus.write_text("the quick brown fox jumps over the lazy dog. " * 200, encoding="utf-8")
+    out = tmp_path / "model"
+    r = run_cli("train", "--corpus", str(corpus), "--out", str(out), "--steps", "6", "--units", "16",
+                "--embed", "8", "--batch-size", "8", "--seq-len", "20", "--eval-every", "3")
+    assert r.returncode == 0, r.stderr
+    assert "held-out" in r.stderr and "bpc" in r.stderr  # the progress lines
+    assert (out / tg.MODEL_FILE).is_file() and (out / tg.VOCAB_FILE).is_file()
+    args = ["sample", "--model", str(out), "--prompt", "the ", "--length", "40", "--temperature", "0.9",
+            "--top-k", "10", "--top-p", "0.95", "--seed", "3"]
+    a, b = run_cli(*args), run_cli(*args)
+    assert a.returncode == 0 and a.stderr == "", a.stderr
+    assert a.stdout == b.stdout and a.stdout.startswith("the ") and len(a.stdout) == 45
+    c = run_cli(*args[:-1], "4")
+    assert c.returncode == 0
+    bad = run_cli("sample", "--model", str(out), "--prompt", "Zebra é")
+    assert_usage_error(bad, "'Z'", "'é'", "prompt")
