@@ -96,23 +96,28 @@ def final_state(x, h0, W_xh, W_hh, b_h):
     return h[:, -1]
 
 
-def _final_cases() -> list[Case]:
-    rng = np.random.default_rng(103)
-    cases = []
-    for N, T, D, H in [(2, 5, 3, 4), (3, 1, 2, 3), (1, 9, 4, 2)]:
-        cases.append(
-            Case(
-                f"N={N}, T={T}, D={D}, H={H}",
-                (
-                    rng.normal(size=(N, T, D)),
-                    rng.normal(size=(N, H)),
-                    rng.normal(scale=0.6, size=(D, H)),
-                    rng.normal(scale=0.6, size=(H, H)),
-                    rng.normal(scale=0.3, size=H),
-                ),
-            )
+def rnn_sequence_cases(
+    seed: int, shapes: list[tuple[int, int, int, int]], weight_scale: float = 0.6, bias_scale: float = 0.3
+) -> list[Case]:
+    """Cases ``(x, h0, W_xh, W_hh, b_h)`` for sequence-level RNN exercises, one per ``(N, T, D, H)``."""
+    rng = np.random.default_rng(seed)
+    return [
+        Case(
+            f"N={N}, T={T}, D={D}, H={H}",
+            (
+                rng.normal(size=(N, T, D)),
+                rng.normal(size=(N, H)),
+                rng.normal(scale=weight_scale, size=(D, H)),
+                rng.normal(scale=weight_scale, size=(H, H)),
+                rng.normal(scale=bias_scale, size=H),
+            ),
         )
-    return cases
+        for N, T, D, H in shapes
+    ]
+
+
+def _final_cases() -> list[Case]:
+    return rnn_sequence_cases(103, [(2, 5, 3, 4), (3, 1, 2, 3), (1, 9, 4, 2)])
 
 
 def _skips_last(x, h0, W_xh, W_hh, b_h):

@@ -4,27 +4,13 @@ from __future__ import annotations
 
 import numpy as np
 
+from book.checks_01 import rnn_sequence_cases
 from book.grading import Case, choice_exercise, function_exercise
 from book.rnn import rnn_forward, rnn_step_forward
 
 
 def _seq_cases() -> list[Case]:
-    rng = np.random.default_rng(201)
-    cases = []
-    for N, T, D, H in [(2, 5, 3, 4), (3, 1, 2, 3), (1, 8, 4, 4)]:
-        cases.append(
-            Case(
-                f"N={N}, T={T}, D={D}, H={H}",
-                (
-                    rng.normal(size=(N, T, D)),
-                    rng.normal(size=(N, H)),
-                    rng.normal(scale=0.6, size=(D, H)),
-                    rng.normal(scale=0.6, size=(H, H)),
-                    rng.normal(scale=0.5, size=H),
-                ),
-            )
-        )
-    return cases
+    return rnn_sequence_cases(201, [(2, 5, 3, 4), (3, 1, 2, 3), (1, 8, 4, 4)], bias_scale=0.5)
 
 
 # Plausible mistakes for 2.1, each recognised and named in the feedback.
