@@ -96,23 +96,38 @@ def _step_cases(seed: int = 301) -> list[tuple[str, tuple, np.ndarray]]:
     return cases
 
 
-def grade_step_backward(backward: Any, forward: Any = None) -> str:
-    """Grade ``rnn_step_backward`` on the cache of the learner's ``rnn_step_forward``."""
+def _grade_backward(
+    backward: Any,
+    forward: Any,
+    cases: list[tuple[str, tuple, np.ndarray]],
+    ref_forward: Callable,
+    ref_backward: Callable,
+    names: list[str],
+    forward_name: str,
+    mistakes: Callable[[tuple, np.ndarray, Any], list[tuple[tuple, str]]],
+) -> str:
+    """Grade a backward pass on the cache of the learner's own forward pass (or ours if none)."""
     if not callable(backward):
         raise Mismatch(f"expected a function, got {type(backward).__name__}")
-    for k, (label, args, dh_next) in enumerate(_step_cases(), start=1):
+    for k, (label, args, dout) in enumerate(cases, start=1):
         label = f"case {k} ({label})"
         cache = (
-            rnn_step_forward(*args)[1]
+            ref_forward(*args)[1]
             if forward is None
-            else _check_forward(forward, args, rnn_step_forward, label, "rnn_step_forward")
+            else _check_forward(forward, args, ref_forward, label, forward_name)
         )
-        got = select_outputs(call_learner(backward, dh_next, cache), STEP_GRADS, strict=False)
-        ref_cache = rnn_step_forward(*args)[1]
-        expected = rnn_step_backward(dh_next, ref_cache)
-        x, h_prev, W_xh, W_hh, h_next = ref_cache
-        _compare_all(label, STEP_GRADS, got, expected, _step_backward_mistakes(dh_next, x, h_prev, W_xh, W_hh, h_next))
+        got = select_outputs(call_learner(backward, dout, cache), names, strict=False)
+        ref_cache = ref_forward(*args)[1]
+        _compare_all(label, names, got, ref_backward(dout, ref_cache), mistakes(args, dout, ref_cache))
     return ""
+
+
+def grade_step_backward(backward: Any, forward: Any = None) -> str:
+    """Grade ``rnn_step_backward`` on the cache of the learner's ``rnn_step_forward``."""
+    return _grade_backward(
+        backward, forward, _step_cases(), rnn_step_forward, rnn_step_backward, STEP_GRADS, "rnn_step_forward",
+        lambda args, dh_next, cache: _step_backward_mistakes(dh_next, *cache),
+    )
 
 
 register(Exercise("3.1", "one step backward", 3, grade_step_backward))
@@ -150,19 +165,10 @@ def _bptt_mistakes(args: tuple, dh: np.ndarray) -> list[tuple[tuple, str]]:
 
 def grade_bptt(backward: Any, forward: Any = None) -> str:
     """Grade ``rnn_backward`` on the cache of the learner's ``rnn_forward``."""
-    if not callable(backward):
-        raise Mismatch(f"expected a function, got {type(backward).__name__}")
-    for k, (label, args, dh) in enumerate(_seq_cases(), start=1):
-        label = f"case {k} ({label})"
-        cache = (
-            rnn_forward(*args)[1]
-            if forward is None
-            else _check_forward(forward, args, rnn_forward, label, "rnn_forward")
-        )
-        got = select_outputs(call_learner(backward, dh, cache), SEQ_GRADS, strict=False)
-        expected = rnn_backward(dh, rnn_forward(*args)[1])
-        _compare_all(label, SEQ_GRADS, got, expected, _bptt_mistakes(args, dh))
-    return ""
+    return _grade_backward(
+        backward, forward, _seq_cases(), rnn_forward, rnn_backward, SEQ_GRADS, "rnn_forward",
+        lambda args, dh, cache: _bptt_mistakes(args, dh),
+    )
 
 
 register(Exercise("3.2", "backpropagation through time", 3, grade_bptt))
