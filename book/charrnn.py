@@ -122,10 +122,15 @@ def adagrad_update(params: Params, grads: Params, memory: Params, lr: float, eps
         params[k] -= lr * grads[k] / np.sqrt(memory[k] + eps)
 
 
-def heldout_nats(params: Params, ids: Array, streams: int = 16) -> float:
-    """Mean cross-entropy (nats/char) on contiguous text run as ``streams`` rows from a zero state."""
-    from book.textgen import eval_streams
+def heldout_nats(params: Params, ids: Array, streams: int | None = None) -> float:
+    """Mean cross-entropy (nats/char) on contiguous text run as ``streams`` rows from a zero state.
 
+    ``streams`` defaults to :data:`book.textgen.EVAL_STREAMS`, so that both
+    kinds of model are scored the same way.
+    """
+    from book.textgen import EVAL_STREAMS, eval_streams
+
+    streams = EVAL_STREAMS if streams is None else streams
     X, Y = eval_streams(ids, streams)
     loss, _ = forward(params, X, Y, np.zeros((X.shape[0], params["W_hh"].shape[0])))
     return loss

@@ -52,6 +52,36 @@ def test_random_windows():
     assert np.all(np.diff(X, axis=1) == 1)
 
 
+def test_training_dataset_streams_shift_every_pass(keras_ready):
+    ids = np.random.default_rng(0).integers(0, 50, 1009).astype(np.int32)
+    tc = tg.TrainConfig(batch_size=4, seq_len=7, seed=3)
+    ds, K = tg.training_dataset(ids, tc)
+    batches = [(x.numpy(), y.numpy()) for x, y in ds.take(3 * K)]
+    shifts = tg.pass_shifts(len(ids), 3, seed=3)
+    assert shifts[0] == 0 and len(set(shifts.tolist())) == 3
+    for p in range(3):  # pass p is stream_batches of the text rotated by shifts[p]
+        X, Y = tg.stream_batches(np.roll(ids, -shifts[p]), 4, 7)
+        assert K == len(X)
+        for k in range(K):
+            assert np.array_equal(batches[p * K + k][0], X[k]) and np.array_equal(batches[p * K + k][1], Y[k])
+    assert not np.array_equal(batches[0][0], batches[K][0])  # a new pass is not the same batches again
+    fixed, K2 = tg.training_dataset(ids, tg.TrainConfig(batch_size=4, seq_len=7, shift_passes=False))
+    again = [x.numpy() for x, _ in fixed.take(2 * K2)]
+    assert K2 == K and np.array_equal(again[0], again[K])
+
+
+def test_training_dataset_random_windows_are_reproducible(keras_ready):
+    ids = np.arange(500, dtype=np.int32)
+    tc = tg.TrainConfig(batch_size=8, seq_len=5, contiguous=False, seed=1)
+    ds, K = tg.training_dataset(ids, tc)
+    (x, y), = [(a.numpy(), b.numpy()) for a, b in ds.take(1)]
+    assert K == 0 and x.shape == (8, 5) and np.array_equal(y, x + 1) and np.all(np.diff(x, axis=1) == 1)
+    assert x.min() >= 0 and y.max() < 500
+    assert np.array_equal(next(iter(tg.training_dataset(ids, tc)[0]))[0].numpy(), x)
+    with pytest.raises(tg.TextgenError, match="too short"):
+        tg.training_dataset(ids[:5], tc)
+
+
 def test_metrics_and_unigram_baseline_on_the_corpus():
     from book.data import load_corpus
 
@@ -198,6 +228,9 @@ def test_cli_bad_input(tmp_path):
     assert_usage_error(run_cli("frobnicate"), "frobnicate")
     assert_usage_error(run_cli(), "command")
     assert_usage_error(run_cli("bench", "--recipes", "ours,magic"), "magic")
+    assert_usage_error(run_cli("train", "--corpus", "python-docs", "--out", out, "--threads", "0"), "--threads")
+    assert_usage_error(run_cli("train", "--corpus", "python-docs", "--out", out, "--weight-decay", "-1"),
+                       "--weight-decay")
     assert not (tmp_path / "out").exists()
 
 
@@ -206,7 +239,8 @@ def test_cli_train_then_sample(tmp_path):
     corpus.write_text("the quick brown fox jumps over the lazy dog. " * 200, encoding="utf-8")
     out = tmp_path / "model"
     r = run_cli("train", "--corpus", str(corpus), "--out", str(out), "--steps", "6", "--units", "16",
-                "--embed", "8", "--batch-size", "8", "--seq-len", "20", "--eval-every", "3")
+                "--embed", "8", "--batch-size", "8", "--seq-len", "20", "--eval-every", "3", "--threads", "1",
+                "--weight-decay", "0.01", "--no-shift-passes")
     assert r.returncode == 0, r.stderr
     assert "held-out" in r.stderr and "bpc" in r.stderr  # the progress lines
     assert (out / tg.MODEL_FILE).is_file() and (out / tg.VOCAB_FILE).is_file()
