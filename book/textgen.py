@@ -21,13 +21,16 @@ The pieces the chapter builds, reusable on their own:
   step (or, for comparison, re-running a window per character).
 - :func:`train` -- training with gradient clipping, held-out evaluation,
   best-model keeping, learning-rate halving and early stopping, for a fixed
-  number of steps (reproducible) or a time budget; :func:`save` / :func:`load`.
+  number of steps (reproducible) or a time budget; GRUs train as
+  :class:`book.fastgru.FastGRU` (faster on a CPU, with weight dropout on the
+  recurrent kernel) and are kept as plain Keras GRUs; :func:`save` / :func:`load`.
 
 Command line::
 
     python -m book.textgen train  --corpus python-docs --minutes 5 --out mymodel
     python -m book.textgen sample --model mymodel --prompt "The " --length 300 --temperature 0.8 --seed 1
     python -m book.textgen bench  --minutes 5
+    python -m book.textgen speed  # ms per training step, Keras GRU against book.fastgru.FastGRU
 
 Every bad input (missing, empty or binary file, a corpus too short for one
 batch, a prompt with characters the vocabulary lacks, an unknown option, a
@@ -347,23 +350,33 @@ class ModelConfig:
     layers: int = 1
     embed: int = 64  # 0: one-hot input (a frozen identity embedding)
     dropout: float = 0.0
+    locked_dropout: bool = False  # one dropout mask per sequence, shared by all its steps
+    weight_dropout: float = 0.0  # dropout on a GRU's recurrent kernel, one mask per batch (book.fastgru)
     activation: str = "tanh"  # of a "simple" cell
 
 
 def build_model(
     vocab_size: int, config: ModelConfig, batch_size: int | None = None, seq_len: int | None = None,
-    stateful: bool = False,
+    stateful: bool = False, fast_gru: bool = False,
 ) -> Any:
     """A Keras model mapping ids (N, T) to next-character logits (N, T, V).
 
     ``stateful=True`` (needs ``batch_size``) carries each layer's final state
     into the next batch, for :func:`stream_batches`.  Dropout layers sit
-    between the embedding, the recurrent layers and the output; the recurrent
-    layers themselves keep their defaults so that TensorFlow can use the fast
-    cuDNN kernels on a GPU.
+    between the embedding, the recurrent layers and the output; with
+    ``config.locked_dropout`` each sequence keeps one mask for all its steps.
+    The recurrent layers keep Keras's defaults, so TensorFlow uses the cuDNN
+    kernels on a GPU; ``fast_gru=True`` builds GRUs as
+    :class:`book.fastgru.FastGRU` (same weights, faster training on a CPU,
+    and ``config.weight_dropout`` on the recurrent kernel).  A model built
+    with ``fast_gru=False`` and the same config has the same weights and
+    computes the same function at inference (weight dropout only acts in
+    training), which is how :func:`train` evaluates and keeps it.
     """
     import keras
 
+    if config.weight_dropout and not (config.cell == "gru" and fast_gru):
+        raise TextgenError("weight dropout needs a GRU trained as book.fastgru.FastGRU (cell gru, fast_gru on)")
     layers = keras.layers
     inp = keras.Input(batch_shape=(batch_size, seq_len), dtype="int32", name="ids")
     if config.embed:
@@ -372,11 +385,19 @@ def build_model(
         x = layers.Embedding(
             vocab_size, vocab_size, embeddings_initializer="identity", trainable=False, name="embedding"
         )(inp)
+    def dropout(x: Any, name: str) -> Any:
+        noise = (batch_size, 1, x.shape[-1]) if config.locked_dropout else None
+        return layers.Dropout(config.dropout, noise_shape=noise, name=name)(x)
+
     for k in range(config.layers):
         if config.dropout:
-            x = layers.Dropout(config.dropout, name=f"dropout_{k}")(x)
+            x = dropout(x, f"dropout_{k}")
         kw = {"return_sequences": True, "stateful": stateful, "name": f"{config.cell}_{k}"}
-        if config.cell == "gru":
+        if config.cell == "gru" and fast_gru:
+            from book.fastgru import FastGRU
+
+            x = FastGRU(config.units, weight_dropout=config.weight_dropout, **kw)(x)
+        elif config.cell == "gru":
             x = layers.GRU(config.units, **kw)(x)
         elif config.cell == "lstm":
             x = layers.LSTM(config.units, **kw)(x)
@@ -385,7 +406,7 @@ def build_model(
         else:
             raise TextgenError(f"unknown cell {config.cell!r} (use gru, lstm or simple)")
     if config.dropout:
-        x = layers.Dropout(config.dropout, name="dropout_out")(x)
+        x = dropout(x, "dropout_out")
     out = layers.Dense(vocab_size, name="logits")(x)
     return keras.Model(inp, out, name="char_rnn")
 
@@ -516,6 +537,8 @@ class TrainConfig:
     learning_rate: float = 2e-3
     clipnorm: float = 1.0
     weight_decay: float = 0.0  # decoupled weight decay (AdamW) when > 0
+    fast_gru: bool = True  # train GRUs as book.fastgru.FastGRU (the kept model is a plain Keras GRU)
+    average: float = 0.0  # > 0: evaluate and keep a moving average of the weights with this decay
     decay: bool = True  # cosine decay of the learning rate over the steps or the time budget, to 5%
     eval_every: int = 200  # steps between held-out evaluations
     patience: int = 2  # evaluations without improvement before the learning rate halves
@@ -567,6 +590,42 @@ class Progress:
             self.stream.flush()
 
 
+class WeightAverage:
+    """An exponential moving average of a model's trainable weights (Polyak averaging).
+
+    After every training step ``avg <- d * avg + (1 - d) * w`` with
+    ``d = min(decay, (1 + n) / (10 + n))`` at update ``n``, so the first
+    updates are not dominated by the initial weights.  The average smooths
+    out the noise of the last steps of stochastic gradient descent; it is
+    evaluated and kept, never trained.
+    """
+
+    def __init__(self, model: Any, decay: float):
+        import tensorflow as tf
+
+        self.model, self.decay = model, float(decay)
+        self.sources = [w.value for w in model.trainable_weights]
+        self.average = [tf.Variable(v, trainable=False) for v in self.sources]
+        self.count = tf.Variable(0.0, trainable=False)
+        self._update = tf.function(self._update_all)
+
+    def _update_all(self) -> None:
+        import tensorflow as tf
+
+        self.count.assign_add(1.0)
+        d = tf.minimum(self.decay, (1.0 + self.count) / (10.0 + self.count))
+        for avg, w in zip(self.average, self.sources, strict=True):
+            avg.assign(d * avg + (1.0 - d) * w)
+
+    def update(self) -> None:
+        self._update()
+
+    def get_weights(self) -> list[Array]:
+        """Like ``model.get_weights()``, with the averages in place of the trainable weights."""
+        where = {id(w): k for k, w in enumerate(self.model.trainable_weights)}
+        return [self.average[where[id(w)]].numpy() if id(w) in where else np.asarray(w) for w in self.model.weights]
+
+
 def train(
     train_text: str, heldout_text: str, model_config: ModelConfig, config: TrainConfig,
     steps: int | None = None, seconds: float | None = None, vocab: Vocabulary | None = None,
@@ -594,8 +653,8 @@ def train(
     ds, per_pass = training_dataset(train_ids, config)
     eval_streams(held_ids)  # raises if too short
 
-    model = build_model(vocab.size, model_config, B, T, stateful=config.contiguous)
-    evaluator = build_model(vocab.size, model_config)
+    model = build_model(vocab.size, model_config, B, T, stateful=config.contiguous, fast_gru=config.fast_gru)
+    evaluator = build_model(vocab.size, replace(model_config, weight_dropout=0.0))  # plain Keras layers
     X_held, Y_held = eval_streams(held_ids)
     eval_logits = tf.function(lambda x: evaluator(x, training=False))
     if config.weight_decay:
@@ -607,6 +666,7 @@ def train(
         optimizer=optimizer,
         loss=keras.losses.SparseCategoricalCrossentropy(from_logits=True),
     )
+    average = WeightAverage(model, config.average) if config.average else None
     total = steps if steps is not None else seconds
     bar = Progress(float(total), "steps" if steps is not None else "s", stream) if progress else None
     state = {"best": math.inf, "weights": None, "bad": 0, "halvings": 0, "step": 0, "eval_time": 0.0,
@@ -627,6 +687,8 @@ def train(
 
         def on_train_batch_end(self, batch, logs=None):
             state["step"] += 1
+            if average is not None:
+                average.update()
             if seconds is not None and self.elapsed() >= seconds:
                 self.model.stop_training = True
 
@@ -636,7 +698,7 @@ def train(
         def on_epoch_end(self, epoch, logs=None):
             t = time.perf_counter()
             state["train_loss"] = float((logs or {}).get("loss", math.nan))
-            evaluator.set_weights(self.model.get_weights())
+            evaluator.set_weights(average.get_weights() if average is not None else self.model.get_weights())
             nats = cross_entropy_nats(eval_logits(X_held).numpy(), Y_held)
             improved = nats < state["best"] - 1e-4
             if improved:
@@ -726,7 +788,8 @@ def load(folder: str | Path) -> tuple[Any, Vocabulary]:
 # Recipes for the benchmark
 # --------------------------------------------------------------------------
 #: Our recipe: what `train` uses by default.
-OURS_MODEL = ModelConfig(cell="gru", units=384, layers=1, embed=64, dropout=0.35)
+OURS_MODEL = ModelConfig(cell="gru", units=384, layers=1, embed=64, dropout=0.15, locked_dropout=True,
+                         weight_dropout=0.25)
 OURS_TRAIN = TrainConfig(batch_size=128, seq_len=50, contiguous=True, learning_rate=8e-3, clipnorm=1.0,
                          eval_every=200)
 
@@ -833,8 +896,9 @@ def bench(minutes: float, corpus: str = "python-docs", seed: int = 0, stream: An
                    "train_cps": res.chars_per_second, "bpc": bits_per_char(res.best_nats), "gen_cps": speed}
         elif name == "ours":
             row = _bench_keras(
-                f"ours: GRU({OURS_MODEL.units}), dropout {OURS_MODEL.dropout}, stateful {OURS_TRAIN.batch_size} x "
-                f"{OURS_TRAIN.seq_len}, shifted passes, clip, cosine lr",
+                f"ours: GRU({OURS_MODEL.units}), locked dropout {OURS_MODEL.dropout}, weight dropout "
+                f"{OURS_MODEL.weight_dropout}, stateful {OURS_TRAIN.batch_size} x {OURS_TRAIN.seq_len}, "
+                "shifted passes, clip, cosine lr",
                 train_text, held_text, vocab, OURS_MODEL, replace(OURS_TRAIN, seed=seed), seconds, prompt, seed, stream)
         else:
             raise TextgenError(f"unknown recipe {name!r}")
@@ -848,6 +912,47 @@ def _bench_keras(label, train_text, held_text, vocab, mc, tc, seconds, prompt, s
     speed = _generation_speed(lambda n: gen.generate(prompt, n, 1.0, seed=seed))
     return {"recipe": label, "params": res.model.count_params(), "train_cps": res.chars_per_second,
             "bpc": bits_per_char(res.best_nats), "gen_cps": speed}
+
+
+def step_times(steps: int = 10, corpus: str = "python-docs", model_config: ModelConfig | None = None,
+               config: TrainConfig | None = None, warmup: int = 5, rounds: int = 7) -> dict[str, list[float]]:
+    """Milliseconds per training step with Keras's GRU and with :class:`book.fastgru.FastGRU`, per round.
+
+    Both train the same model (our recipe unless ``model_config`` is given,
+    with weight dropout off so that both compute the same thing) from the same
+    weights on the same batches of the corpus: ``warmup`` steps untimed, then
+    ``rounds`` alternating rounds of ``steps`` timed steps each, so that a
+    slow moment of the machine does not decide the comparison.  Returns the
+    mean step time of every round, ``{"keras": [...], "fast": [...]}``.
+    """
+    import keras
+
+    mc = replace(model_config or OURS_MODEL, weight_dropout=0.0)
+    tc = config or OURS_TRAIN
+    text, _ = split_text(load_corpus(corpus))
+    vocab = Vocabulary.from_text(text)
+    ds, _ = training_dataset(vocab.encode(text), tc)
+    # the batches are drawn once: a tf.data iterator started per timed round costs up to a second
+    batches = [(x.numpy(), y.numpy()) for x, y in ds.take(warmup + steps)]
+    models, weights = {}, None
+    for name, fast in (("keras", False), ("fast", True)):
+        keras.utils.set_random_seed(tc.seed)
+        model = build_model(vocab.size, mc, tc.batch_size, tc.seq_len, stateful=tc.contiguous, fast_gru=fast)
+        weights = weights or model.get_weights()
+        model.set_weights(weights)
+        model.compile(optimizer=keras.optimizers.Adam(tc.learning_rate, clipnorm=tc.clipnorm or None),
+                      loss=keras.losses.SparseCategoricalCrossentropy(from_logits=True))
+        for x, y in batches[:warmup]:
+            model.train_on_batch(x, y)
+        models[name] = model
+    times: dict[str, list[float]] = {name: [] for name in models}
+    for _ in range(rounds):
+        for name, model in models.items():
+            t0 = time.perf_counter()
+            for x, y in batches[warmup:]:
+                model.train_on_batch(x, y)
+            times[name].append(1000.0 * (time.perf_counter() - t0) / steps)
+    return times
 
 
 def format_table(rows: Sequence[dict[str, Any]], minutes: float) -> str:
@@ -886,6 +991,19 @@ def _positive(kind: Callable[[str], Any], what: str, allow_zero: bool = False):
     return parse
 
 
+def _rate(what: str):
+    def parse(text: str) -> float:
+        try:
+            value = float(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"{what} must be a number, got {text!r}") from None
+        if not 0 <= value < 1:
+            raise argparse.ArgumentTypeError(f"{what} must be in [0, 1), got {text!r}")
+        return value
+
+    return parse
+
+
 def _probability(text: str) -> float:
     try:
         p = float(text)
@@ -909,7 +1027,11 @@ def make_parser() -> argparse.ArgumentParser:
     t.add_argument("--units", type=_positive(int, "--units"), default=OURS_MODEL.units)
     t.add_argument("--layers", type=_positive(int, "--layers"), default=OURS_MODEL.layers)
     t.add_argument("--embed", type=_positive(int, "--embed"), default=OURS_MODEL.embed)
-    t.add_argument("--dropout", type=_positive(float, "--dropout", allow_zero=True), default=OURS_MODEL.dropout)
+    t.add_argument("--dropout", type=_rate("--dropout"), default=OURS_MODEL.dropout)
+    t.add_argument("--locked-dropout", action=argparse.BooleanOptionalAction, default=OURS_MODEL.locked_dropout,
+                   help="one dropout mask per sequence for all its steps (default: on)")
+    t.add_argument("--weight-dropout", type=_rate("--weight-dropout"),
+                   default=OURS_MODEL.weight_dropout, help="dropout on the GRU's recurrent weights")
     t.add_argument("--weight-decay", type=_positive(float, "--weight-decay", allow_zero=True),
                    default=OURS_TRAIN.weight_decay, help="decoupled weight decay (AdamW); 0 means plain Adam")
     t.add_argument("--batch-size", type=_positive(int, "--batch-size"), default=OURS_TRAIN.batch_size)
@@ -917,10 +1039,16 @@ def make_parser() -> argparse.ArgumentParser:
     t.add_argument("--lr", type=_positive(float, "--lr"), default=OURS_TRAIN.learning_rate)
     t.add_argument("--shift-passes", action=argparse.BooleanOptionalAction, default=OURS_TRAIN.shift_passes,
                    help="start every pass over the streams at a new random place (default: on)")
+    t.add_argument("--fast-gru", action=argparse.BooleanOptionalAction, default=OURS_TRAIN.fast_gru,
+                   help="train GRUs with book.fastgru.FastGRU on a CPU (default: on)")
+    t.add_argument("--average", type=_rate("--average"), default=OURS_TRAIN.average,
+                   help="evaluate and keep a moving average of the weights with this decay (0: off)")
     t.add_argument("--eval-every", type=_positive(int, "--eval-every"), default=OURS_TRAIN.eval_every)
     t.add_argument("--seed", type=int, default=0)
     t.add_argument("--threads", type=_positive(int, "--threads"), default=default_threads(),
                    help="threads per TensorFlow operation (default: half the cores)")
+    t.add_argument("--onednn", action=argparse.BooleanOptionalAction, default=True,
+                   help="TensorFlow's oneDNN CPU kernels (default: on; faster, sums in another order)")
     s = sub.add_parser("sample", help="generate text from a trained model")
     s.add_argument("--model", required=True, help="a folder written by 'train'")
     s.add_argument("--prompt", default="", help="text to start from (its characters must be in the vocabulary)")
@@ -930,6 +1058,13 @@ def make_parser() -> argparse.ArgumentParser:
     s.add_argument("--top-k", type=_positive(int, "--top-k", allow_zero=True), default=0, help="0 means no limit")
     s.add_argument("--top-p", type=_probability, default=1.0, help="nucleus sampling; 1 means no limit")
     s.add_argument("--seed", type=int, default=0)
+    sp = sub.add_parser("speed", help="time training steps of our model with Keras's GRU and with FastGRU")
+    sp.add_argument("--steps", type=_positive(int, "--steps"), default=10, help="timed steps per round")
+    sp.add_argument("--rounds", type=_positive(int, "--rounds"), default=7, help="alternating rounds per layer")
+    sp.add_argument("--threads", type=_positive(int, "--threads"), default=default_threads(),
+                    help="threads per TensorFlow operation (default: half the cores)")
+    sp.add_argument("--onednn", action=argparse.BooleanOptionalAction, default=True,
+                    help="TensorFlow's oneDNN CPU kernels (default: on)")
     b = sub.add_parser("bench", help="train four recipes for the same budget and print one table")
     b.add_argument("--minutes", type=_positive(float, "--minutes"), default=5.0)
     b.add_argument("--corpus", default="python-docs")
@@ -938,13 +1073,39 @@ def make_parser() -> argparse.ArgumentParser:
     b.add_argument("--seed", type=int, default=0)
     b.add_argument("--threads", type=_positive(int, "--threads"), default=default_threads(),
                    help="threads per TensorFlow operation (default: half the cores)")
+    b.add_argument("--onednn", action=argparse.BooleanOptionalAction, default=True,
+                   help="TensorFlow's oneDNN CPU kernels (default: on; faster, sums in another order)")
     return p
 
 
-def _quiet_tf() -> None:
+def _quiet_tf(onednn: bool | None = None) -> None:
+    """Import TensorFlow for the command line, without its start-up messages.
+
+    ``onednn`` turns TensorFlow's oneDNN CPU kernels on or off (``None``: as
+    the environment says, off by default).  They change the order of sums, so
+    the notebooks keep them off for outputs that are the same on every CPU;
+    ``train`` and ``bench`` turn them on, which made a training step of the
+    benchmark's GRU about 15 % faster on 2 cores.  With them on, TensorFlow
+    writes a banner to the process's standard error when it loads, before any
+    logging switch applies, so the import runs with file descriptor 2 sent to
+    ``/dev/null``.
+    """
     from book.environment import quiet_tensorflow
 
+    if onednn is not None:
+        os.environ["TF_ENABLE_ONEDNN_OPTS"] = "1" if onednn else "0"
     quiet_tensorflow()
+    if "tensorflow" in sys.modules:
+        return
+    sys.stderr.flush()
+    saved, devnull = os.dup(2), os.open(os.devnull, os.O_WRONLY)
+    try:
+        os.dup2(devnull, 2)
+        import tensorflow  # noqa: F401
+    finally:
+        os.dup2(saved, 2)
+        os.close(saved)
+        os.close(devnull)
 
 
 def default_threads() -> int:
@@ -971,15 +1132,16 @@ def set_threads(intra_op: int) -> None:
 def cmd_train(args: argparse.Namespace) -> int:
     text = load_corpus(args.corpus)
     train_text, held_text = split_text(text)
-    mc = ModelConfig(cell=args.cell, units=args.units, layers=args.layers, embed=args.embed, dropout=args.dropout)
+    mc = ModelConfig(cell=args.cell, units=args.units, layers=args.layers, embed=args.embed, dropout=args.dropout,
+                     locked_dropout=args.locked_dropout, weight_dropout=args.weight_dropout)
     tc = replace(OURS_TRAIN, batch_size=args.batch_size, seq_len=args.seq_len, learning_rate=args.lr,
-                 weight_decay=args.weight_decay, shift_passes=args.shift_passes,
-                 eval_every=args.eval_every, seed=args.seed)
+                 weight_decay=args.weight_decay, shift_passes=args.shift_passes, fast_gru=args.fast_gru,
+                 average=args.average, eval_every=args.eval_every, seed=args.seed)
     vocab = Vocabulary.from_text(train_text)
     # validate the sizes before TensorFlow loads
     stream_batches(vocab.encode(train_text[: args.batch_size * args.seq_len + 1]), args.batch_size, args.seq_len)
     eval_streams(vocab.encode(held_text))
-    _quiet_tf()
+    _quiet_tf(args.onednn)
     set_threads(args.threads)
     if args.steps is not None:
         res = train(train_text, held_text, mc, tc, steps=args.steps, vocab=vocab, progress=True)
@@ -1017,10 +1179,25 @@ def cmd_bench(args: argparse.Namespace) -> int:
     if bad or not recipes:
         raise UsageError(f"--recipes: unknown recipe {', '.join(bad) or '(none)'} (use sources, tutorial, numpy, ours)")
     load_corpus(args.corpus)
-    _quiet_tf()
+    _quiet_tf(args.onednn)
     set_threads(args.threads)
     rows = bench(args.minutes, args.corpus, args.seed, recipes=recipes)
     print(format_table(rows, args.minutes))
+    return 0
+
+
+def cmd_speed(args: argparse.Namespace) -> int:
+    _quiet_tf(args.onednn)
+    set_threads(args.threads)
+    times = step_times(args.steps, rounds=args.rounds)
+    B, T = OURS_TRAIN.batch_size, OURS_TRAIN.seq_len
+    print(f"one training step of GRU({OURS_MODEL.units}) on {B} x {T} characters, {args.threads} thread(s) per op, "
+          f"oneDNN {'on' if args.onednn else 'off'}, {args.rounds} rounds of {args.steps} steps each:")
+    print(f"{'':<17}{'fastest':>9}{'median':>9}{'slowest':>9}  (ms per step)")
+    for name, label in (("keras", "keras.layers.GRU"), ("fast", "FastGRU")):
+        t = times[name]
+        print(f"{label:<17}{min(t):9.1f}{float(np.median(t)):9.1f}{max(t):9.1f}")
+    print(f"FastGRU speed-up (medians): {float(np.median(times['keras']) / np.median(times['fast'])):.2f}x")
     return 0
 
 
@@ -1028,7 +1205,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser = make_parser()
     try:
         args = parser.parse_args(argv)
-        return {"train": cmd_train, "sample": cmd_sample, "bench": cmd_bench}[args.command](args)
+        commands = {"train": cmd_train, "sample": cmd_sample, "bench": cmd_bench, "speed": cmd_speed}
+        return commands[args.command](args)
     except UsageError as exc:
         print(f"textgen: error: {exc} (see --help)", file=sys.stderr)
     except (DataError, TextgenError) as exc:

@@ -168,6 +168,72 @@ def test_train_save_load_and_generate(keras_ready, tmp_path):
         tg.train(tr[:50], ho, mc, tc, steps=1)
 
 
+def test_fast_gru_training_follows_the_keras_gru(keras_ready):
+    """Same seed, same batches: training with FastGRU gives the Keras GRU's results up to float32 rounding."""
+    text = "".join(f"line {i}: the value of x is {i * 7 % 13}.\n" for i in range(300))
+    tr, ho = tg.split_text(text)
+    mc = tg.ModelConfig(cell="gru", units=12, embed=6)
+    runs = [tg.train(tr, ho, mc, tg.TrainConfig(batch_size=5, seq_len=16, learning_rate=0.01, eval_every=6,
+                                                fast_gru=fast, seed=3), steps=12) for fast in (False, True)]
+    keras_run, fast_run = runs
+    assert [h["heldout_bpc"] for h in fast_run.history] == pytest.approx(
+        [h["heldout_bpc"] for h in keras_run.history], rel=1e-4)
+    assert type(fast_run.model.get_layer("gru_0")).__name__ == "GRU"  # the kept model is a plain Keras GRU
+
+
+def test_locked_dropout_shares_one_mask_across_steps(keras_ready):
+    import keras
+
+    cfg = tg.ModelConfig(cell="gru", units=4, embed=3, dropout=0.5, locked_dropout=True)
+    model = tg.build_model(7, cfg, batch_size=2, seq_len=6)
+    assert model.get_layer("dropout_0").noise_shape == (2, 1, 3)
+    assert model.get_layer("dropout_out").noise_shape == (2, 1, 4)
+    x = keras.ops.ones((2, 6, 3))
+    dropped = np.asarray(model.get_layer("dropout_0")(x, training=True))
+    assert (dropped == dropped[:, :1]).all() and (dropped == 0).any()
+    plain = tg.build_model(7, tg.ModelConfig(cell="gru", units=4, embed=3, dropout=0.5), batch_size=2, seq_len=6)
+    assert plain.get_layer("dropout_0").noise_shape is None
+
+
+def test_weight_dropout_trains_a_fast_gru_and_keeps_a_plain_one(keras_ready):
+    text = "".join(f"item {i} costs {i * 3 % 17} coins.\n" for i in range(200))
+    tr, ho = tg.split_text(text)
+    mc = tg.ModelConfig(cell="gru", units=8, embed=4, dropout=0.1, weight_dropout=0.3)
+    res = tg.train(tr, ho, mc, tg.TrainConfig(batch_size=4, seq_len=12, eval_every=5, seed=1), steps=10)
+    assert type(res.model.get_layer("gru_0")).__name__ == "GRU" and math.isfinite(res.best_nats)
+    assert res.model_config.weight_dropout == 0.3  # the recipe is recorded as trained
+    with pytest.raises(tg.TextgenError, match="weight dropout needs"):
+        tg.build_model(9, tg.ModelConfig(cell="lstm", units=4, weight_dropout=0.2), fast_gru=True)
+    with pytest.raises(tg.TextgenError, match="weight dropout needs"):
+        tg.build_model(9, mc)  # without the fast GRU
+
+
+def test_step_times_measures_both_layers(keras_ready):
+    times = tg.step_times(steps=2, warmup=1, rounds=3, model_config=tg.ModelConfig(units=8, embed=4, weight_dropout=0.2),
+                          config=tg.TrainConfig(batch_size=4, seq_len=10))
+    assert set(times) == {"keras", "fast"}
+    assert all(len(t) == 3 and all(0 < x < 10_000 for x in t) for t in times.values())
+
+
+def test_weight_average_follows_its_formula(keras_ready):
+    import keras
+
+    inp = keras.Input((2,))
+    model = keras.Model(inp, keras.layers.Dense(3)(inp))
+    w0 = [np.asarray(w) for w in model.get_weights()]
+    avg = tg.WeightAverage(model, decay=0.9)
+    expected = [w.copy() for w in w0]
+    for n in range(1, 40):
+        new = [w + n for w in w0]
+        model.set_weights(new)
+        avg.update()
+        d = min(0.9, (1 + n) / (10 + n))
+        expected = [d * e + (1 - d) * w for e, w in zip(expected, new, strict=True)]
+    for got, want in zip(avg.get_weights(), expected, strict=True):
+        np.testing.assert_allclose(got, want, rtol=1e-5)
+    assert not np.allclose(avg.get_weights()[0], model.get_weights()[0])
+
+
 def test_load_rejects_folders_that_hold_no_model(keras_ready, tmp_path):
     with pytest.raises(tg.TextgenError, match="no such model folder"):
         tg.load(tmp_path / "nothing")
@@ -228,9 +294,14 @@ def test_cli_bad_input(tmp_path):
     assert_usage_error(run_cli("frobnicate"), "frobnicate")
     assert_usage_error(run_cli(), "command")
     assert_usage_error(run_cli("bench", "--recipes", "ours,magic"), "magic")
+    assert_usage_error(run_cli("speed", "--steps", "0"), "--steps")
     assert_usage_error(run_cli("train", "--corpus", "python-docs", "--out", out, "--threads", "0"), "--threads")
     assert_usage_error(run_cli("train", "--corpus", "python-docs", "--out", out, "--weight-decay", "-1"),
                        "--weight-decay")
+    assert_usage_error(run_cli("train", "--corpus", "python-docs", "--out", out, "--weight-dropout", "1"),
+                       "--weight-dropout", "[0, 1)")
+    assert_usage_error(run_cli("train", "--corpus", "python-docs", "--out", out, "--dropout", "x"), "--dropout")
+    assert_usage_error(run_cli("train", "--corpus", "python-docs", "--out", out, "--average", "1.5"), "--average")
     assert not (tmp_path / "out").exists()
 
 
@@ -240,9 +311,11 @@ def test_cli_train_then_sample(tmp_path):
     out = tmp_path / "model"
     r = run_cli("train", "--corpus", str(corpus), "--out", str(out), "--steps", "6", "--units", "16",
                 "--embed", "8", "--batch-size", "8", "--seq-len", "20", "--eval-every", "3", "--threads", "1",
-                "--weight-decay", "0.01", "--no-shift-passes")
+                "--weight-decay", "0.01", "--no-shift-passes", "--dropout", "0.1", "--locked-dropout",
+                "--weight-dropout", "0.2", "--average", "0.9")
     assert r.returncode == 0, r.stderr
     assert "held-out" in r.stderr and "bpc" in r.stderr  # the progress lines
+    assert "oneDNN" not in r.stderr and "absl" not in r.stderr  # oneDNN is on, its banner is not shown
     assert (out / tg.MODEL_FILE).is_file() and (out / tg.VOCAB_FILE).is_file()
     args = ["sample", "--model", str(out), "--prompt", "the ", "--length", "40", "--temperature", "0.9",
             "--top-k", "10", "--top-p", "0.95", "--seed", "3"]
