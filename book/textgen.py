@@ -1030,8 +1030,9 @@ def make_parser() -> argparse.ArgumentParser:
     t.add_argument("--dropout", type=_rate("--dropout"), default=OURS_MODEL.dropout)
     t.add_argument("--locked-dropout", action=argparse.BooleanOptionalAction, default=OURS_MODEL.locked_dropout,
                    help="one dropout mask per sequence for all its steps (default: on)")
-    t.add_argument("--weight-dropout", type=_rate("--weight-dropout"),
-                   default=OURS_MODEL.weight_dropout, help="dropout on the GRU's recurrent weights")
+    t.add_argument("--weight-dropout", type=_rate("--weight-dropout"), default=None,
+                   help=f"dropout on a GRU's recurrent kernel (default: {OURS_MODEL.weight_dropout} with --cell gru "
+                        "and the fast GRU, else 0)")
     t.add_argument("--weight-decay", type=_positive(float, "--weight-decay", allow_zero=True),
                    default=OURS_TRAIN.weight_decay, help="decoupled weight decay (AdamW); 0 means plain Adam")
     t.add_argument("--batch-size", type=_positive(int, "--batch-size"), default=OURS_TRAIN.batch_size)
@@ -1130,10 +1131,16 @@ def set_threads(intra_op: int) -> None:
 
 
 def cmd_train(args: argparse.Namespace) -> int:
+    fast_gru = args.cell == "gru" and args.fast_gru
+    weight_dropout = args.weight_dropout
+    if weight_dropout is None:
+        weight_dropout = OURS_MODEL.weight_dropout if fast_gru else 0.0
+    elif weight_dropout and not fast_gru:
+        raise UsageError("--weight-dropout needs --cell gru and --fast-gru")
     text = load_corpus(args.corpus)
     train_text, held_text = split_text(text)
     mc = ModelConfig(cell=args.cell, units=args.units, layers=args.layers, embed=args.embed, dropout=args.dropout,
-                     locked_dropout=args.locked_dropout, weight_dropout=args.weight_dropout)
+                     locked_dropout=args.locked_dropout, weight_dropout=weight_dropout)
     tc = replace(OURS_TRAIN, batch_size=args.batch_size, seq_len=args.seq_len, learning_rate=args.lr,
                  weight_decay=args.weight_decay, shift_passes=args.shift_passes, fast_gru=args.fast_gru,
                  average=args.average, eval_every=args.eval_every, seed=args.seed)

@@ -3,6 +3,7 @@ training, save/load, and the command line's behaviour on good and bad input (tin
 
 from __future__ import annotations
 
+import json
 import math
 import os
 import subprocess
@@ -295,6 +296,8 @@ def test_cli_bad_input(tmp_path):
     assert_usage_error(run_cli(), "command")
     assert_usage_error(run_cli("bench", "--recipes", "ours,magic"), "magic")
     assert_usage_error(run_cli("speed", "--steps", "0"), "--steps")
+    assert_usage_error(run_cli("train", "--corpus", "python-docs", "--out", out, "--cell", "lstm",
+                               "--weight-dropout", "0.2"), "--weight-dropout needs")
     assert_usage_error(run_cli("train", "--corpus", "python-docs", "--out", out, "--threads", "0"), "--threads")
     assert_usage_error(run_cli("train", "--corpus", "python-docs", "--out", out, "--weight-decay", "-1"),
                        "--weight-decay")
@@ -322,6 +325,13 @@ def test_cli_train_then_sample(tmp_path):
     a, b = run_cli(*args), run_cli(*args)
     assert a.returncode == 0 and a.stderr == "", a.stderr
     assert a.stdout == b.stdout and a.stdout.startswith("the ") and len(a.stdout) == 45
+    lstm = run_cli("train", "--corpus", str(corpus), "--out", str(tmp_path / "lstm"), "--steps", "2", "--units", "8",
+                   "--embed", "4", "--batch-size", "8", "--seq-len", "20", "--eval-every", "2", "--cell", "lstm")
+    assert lstm.returncode == 0, lstm.stderr
+    info = json.loads((tmp_path / "lstm" / tg.VOCAB_FILE).read_text())["info"]
+    assert info["model"]["cell"] == "lstm" and info["model"]["weight_dropout"] == 0.0
+    trained = json.loads((out / tg.VOCAB_FILE).read_text())["info"]["model"]
+    assert trained["weight_dropout"] == 0.2 and trained["locked_dropout"] is True
     c = run_cli(*args[:-1], "4")
     assert c.returncode == 0
     bad = run_cli("sample", "--model", str(out), "--prompt", "Zebra é")
