@@ -385,6 +385,7 @@ def build_model(
         x = layers.Embedding(
             vocab_size, vocab_size, embeddings_initializer="identity", trainable=False, name="embedding"
         )(inp)
+
     def dropout(x: Any, name: str) -> Any:
         noise = (batch_size, 1, x.shape[-1]) if config.locked_dropout else None
         return layers.Dropout(config.dropout, noise_shape=noise, name=name)(x)
