@@ -1015,6 +1015,14 @@ def _probability(text: str) -> float:
     return p
 
 
+def _engine_options(parser: argparse.ArgumentParser) -> None:
+    """``--threads`` and ``--onednn``: how TensorFlow runs on the CPU (train, bench, speed)."""
+    parser.add_argument("--threads", type=_positive(int, "--threads"), default=default_threads(),
+                        help="threads per TensorFlow operation (default: half the cores)")
+    parser.add_argument("--onednn", action=argparse.BooleanOptionalAction, default=True,
+                        help="TensorFlow's oneDNN CPU kernels (default: on; faster, sums in another order)")
+
+
 def make_parser() -> argparse.ArgumentParser:
     p = _Parser(prog="python -m book.textgen", description="Train a character-level text generator, sample from it, benchmark it.")
     sub = p.add_subparsers(dest="command", required=True, parser_class=_Parser)
@@ -1047,10 +1055,7 @@ def make_parser() -> argparse.ArgumentParser:
                    help="evaluate and keep a moving average of the weights with this decay (0: off)")
     t.add_argument("--eval-every", type=_positive(int, "--eval-every"), default=OURS_TRAIN.eval_every)
     t.add_argument("--seed", type=int, default=0)
-    t.add_argument("--threads", type=_positive(int, "--threads"), default=default_threads(),
-                   help="threads per TensorFlow operation (default: half the cores)")
-    t.add_argument("--onednn", action=argparse.BooleanOptionalAction, default=True,
-                   help="TensorFlow's oneDNN CPU kernels (default: on; faster, sums in another order)")
+    _engine_options(t)
     s = sub.add_parser("sample", help="generate text from a trained model")
     s.add_argument("--model", required=True, help="a folder written by 'train'")
     s.add_argument("--prompt", default="", help="text to start from (its characters must be in the vocabulary)")
@@ -1063,20 +1068,14 @@ def make_parser() -> argparse.ArgumentParser:
     sp = sub.add_parser("speed", help="time training steps of our model with Keras's GRU and with FastGRU")
     sp.add_argument("--steps", type=_positive(int, "--steps"), default=10, help="timed steps per round")
     sp.add_argument("--rounds", type=_positive(int, "--rounds"), default=7, help="alternating rounds per layer")
-    sp.add_argument("--threads", type=_positive(int, "--threads"), default=default_threads(),
-                    help="threads per TensorFlow operation (default: half the cores)")
-    sp.add_argument("--onednn", action=argparse.BooleanOptionalAction, default=True,
-                    help="TensorFlow's oneDNN CPU kernels (default: on)")
+    _engine_options(sp)
     b = sub.add_parser("bench", help="train four recipes for the same budget and print one table")
     b.add_argument("--minutes", type=_positive(float, "--minutes"), default=5.0)
     b.add_argument("--corpus", default="python-docs")
     b.add_argument("--recipes", default="sources,tutorial,numpy,ours",
                    help="comma-separated subset of sources,tutorial,numpy,ours")
     b.add_argument("--seed", type=int, default=0)
-    b.add_argument("--threads", type=_positive(int, "--threads"), default=default_threads(),
-                   help="threads per TensorFlow operation (default: half the cores)")
-    b.add_argument("--onednn", action=argparse.BooleanOptionalAction, default=True,
-                   help="TensorFlow's oneDNN CPU kernels (default: on; faster, sums in another order)")
+    _engine_options(b)
     return p
 
 
@@ -1086,8 +1085,9 @@ def _quiet_tf(onednn: bool | None = None) -> None:
     ``onednn`` turns TensorFlow's oneDNN CPU kernels on or off (``None``: as
     the environment says, off by default).  They change the order of sums, so
     the notebooks keep them off for outputs that are the same on every CPU;
-    ``train`` and ``bench`` turn them on, which made a training step of the
-    benchmark's GRU about 15 % faster on 2 cores.  With them on, TensorFlow
+    ``train``, ``bench`` and ``speed`` turn them on: a training step of the
+    benchmark's GRU(384) took 148 instead of 162 ms with Keras's GRU and 130
+    instead of 139 ms with FastGRU on 2 cores (``speed``, medians).  With them on, TensorFlow
     writes a banner to the process's standard error when it loads, before any
     logging switch applies, so the import runs with file descriptor 2 sent to
     ``/dev/null``.
