@@ -1,12 +1,12 @@
-"""book.bptt: truncated BPTT against full BPTT, its definition, and the cost measurements."""
+"""book.nn.bptt: truncated BPTT against full BPTT, its definition, and the cost measurements."""
 
 from __future__ import annotations
 
 import numpy as np
 import pytest
 
-from book.bptt import full_bptt, measure, rnn_backward_truncated, tbptt_chunked
-from book.rnn import rnn_backward, rnn_forward
+from book.nn import rnn_backward, rnn_forward
+from book.nn.bptt import full_bptt, measure, rnn_backward_truncated, tbptt_chunked
 
 
 def _problem(seed=0, N=3, T=9, D=4, H=5):

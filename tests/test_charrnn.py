@@ -1,11 +1,11 @@
-"""book.charrnn: the NumPy min-char-rnn against finite differences, and its training and sampling."""
+"""book.textgen.charrnn: the NumPy min-char-rnn against finite differences, and its training and sampling."""
 
 from __future__ import annotations
 
 import numpy as np
 
-from book import charrnn
-from book.gradcheck import check_gradients, numerical_gradient, rel_error
+from book.nn import check_gradients, numerical_gradient, rel_error
+from book.textgen import charrnn
 
 
 def _tiny(seed=0, N=2, T=5, V=6, H=4):

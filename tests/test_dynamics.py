@@ -1,11 +1,11 @@
-"""book.dynamics: Jacobians against finite differences, clipping, initialisers."""
+"""book.nn.dynamics: Jacobians against finite differences, clipping, initialisers."""
 
 from __future__ import annotations
 
 import numpy as np
 import pytest
 
-from book.dynamics import (
+from book.nn import (
     clip_by_global_norm,
     clip_by_value,
     gated_rnn_states,
@@ -14,11 +14,11 @@ from book.dynamics import (
     jacobian_products,
     orthogonal,
     random_recurrent,
+    rnn_forward,
     scale_to_spectral_radius,
     simple_rnn_states,
     spectral_radius,
 )
-from book.rnn import rnn_forward
 
 
 def _final_state(x, h0, W_xh, W_hh, b_h, activation, gate=None):

@@ -8,9 +8,9 @@ from pathlib import Path
 import pytest
 from helpers import ROOT
 
-from book import exercises
+from book.grading import generate as exercises
 from book.grading import load_chapter
-from book.notebooks import read_notebook
+from book.grading.notebooks import read_notebook
 
 SOLUTIONS = sorted((ROOT / "solutions").glob("[0-9][0-9]_*.ipynb"))
 

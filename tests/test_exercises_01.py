@@ -5,8 +5,8 @@ from __future__ import annotations
 import numpy as np
 from helpers import assert_accepted, assert_rejected
 
-from book import checks_01
-from book.rnn import rnn_step_forward
+from book.grading.checks import ch01 as checks_01
+from book.nn import rnn_step_forward
 
 
 def test_1_1_one_step():

@@ -5,9 +5,8 @@ from __future__ import annotations
 import numpy as np
 from helpers import assert_accepted, assert_rejected
 
-from book import checks_03
-from book.bptt import tbptt_chunked
-from book.rnn import rnn_backward, rnn_forward, rnn_step_backward, rnn_step_forward
+from book.grading.checks import ch03 as checks_03
+from book.nn import rnn_backward, rnn_forward, rnn_step_backward, rnn_step_forward, tbptt_chunked
 
 
 # --- a learner's own forward functions, with their own cache layouts -------

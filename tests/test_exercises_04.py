@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 from helpers import assert_accepted, assert_rejected
 
-from book import checks_04
+from book.grading.checks import ch04 as checks_04
 
 
 def test_4_1_step_jacobian():

@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 from helpers import assert_accepted, assert_rejected
 
-from book import checks_05
+from book.grading.checks import ch05 as checks_05
 
 
 def _bias(x, hp, S, Wx, Wh, b, explicit=True, spec="ji,njk->nik", gain=True):

@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 from helpers import assert_accepted, assert_rejected
 
-from book import checks_06
+from book.grading.checks import ch06 as checks_06
 
 
 def test_6_1_output_shapes():

@@ -7,7 +7,7 @@ import math
 import numpy as np
 from helpers import assert_accepted, assert_rejected
 
-from book import checks_08
+from book.grading.checks import ch08 as checks_08
 
 
 def test_8_1_metrics():
@@ -88,8 +88,8 @@ def test_8_5_softmax_ce_backward():
 
 
 def test_8_5_reference_matches_finite_differences():
-    from book.charrnn import softmax_cross_entropy_forward
-    from book.gradcheck import numerical_gradient, rel_error
+    from book.nn import numerical_gradient, rel_error
+    from book.textgen.charrnn import softmax_cross_entropy_forward
 
     rng = np.random.default_rng(0)
     logits, targets = rng.normal(size=(2, 3, 5)), rng.integers(0, 5, size=(2, 3))

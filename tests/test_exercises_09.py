@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 from helpers import assert_accepted, assert_rejected
 
-from book import checks_09
+from book.grading.checks import ch09 as checks_09
 
 
 def _windows(s, n, K, shift=0, extra=0):

@@ -1,4 +1,4 @@
-"""book.fastgru: the CPU-fast GRU against keras.layers.GRU (values and gradients) and finite differences."""
+"""book.textgen.fastgru: the CPU-fast GRU against keras.layers.GRU (values and gradients) and finite differences."""
 
 from __future__ import annotations
 
@@ -19,7 +19,7 @@ def tf_keras():
 
 def _pair(keras, H, seed, dtype="float64", **kw):
     """A Keras GRU and a FastGRU with the same random weights (nonzero biases)."""
-    from book.fastgru import FastGRU
+    from book.textgen.fastgru import FastGRU
 
     splits = kw.pop("splits", 2)
     ref = keras.layers.GRU(H, dtype=dtype, bias_initializer="random_normal", **kw)
@@ -58,7 +58,7 @@ def test_matches_keras_gru_values_and_gradients(tf_keras, N, T, D, H, splits, re
 
 def test_recurrence_gradient_matches_finite_differences(tf_keras):
     tf, _ = tf_keras
-    from book.fastgru import gru_sequence
+    from book.textgen.fastgru import gru_sequence
 
     rng = np.random.default_rng(3)
     T, N, H = 4, 2, 3
@@ -107,7 +107,7 @@ def test_stateful_carries_state_like_keras(tf_keras):
 
 def test_unknown_batch_size_and_float32_model(tf_keras):
     tf, keras = tf_keras
-    from book.fastgru import FastGRU
+    from book.textgen.fastgru import FastGRU
 
     inp = keras.Input((5, 3))
     fast = FastGRU(4, return_sequences=True)
@@ -123,7 +123,7 @@ def test_unknown_batch_size_and_float32_model(tf_keras):
 @pytest.mark.parametrize("case", ["mask", "go_backwards", "dropout", "activation"])
 def test_falls_back_to_keras_where_it_has_no_path(tf_keras, case):
     tf, keras = tf_keras
-    from book.fastgru import FastGRU
+    from book.textgen.fastgru import FastGRU
 
     kw = {"go_backwards": {"go_backwards": True}, "dropout": {"dropout": 0.3},
           "activation": {"activation": "relu"}}.get(case, {})
@@ -142,7 +142,7 @@ def test_falls_back_to_keras_where_it_has_no_path(tf_keras, case):
 
 def test_saves_and_loads(tf_keras, tmp_path):
     tf, keras = tf_keras
-    from book.fastgru import FastGRU
+    from book.textgen.fastgru import FastGRU
 
     inp = keras.Input((4, 2))
     model = keras.Model(inp, FastGRU(3, splits=3, return_sequences=True)(inp))
@@ -157,7 +157,7 @@ def test_saves_and_loads(tf_keras, tmp_path):
 def test_weight_dropout_is_a_gru_with_a_masked_recurrent_kernel(tf_keras):
     """In training: a GRU whose U is U * mask / (1 - p) for one random mask; the gradient reaches U through it."""
     tf, keras = tf_keras
-    from book.fastgru import FastGRU
+    from book.textgen.fastgru import FastGRU
 
     rng = np.random.default_rng(7)
     N, T, D, H, p = 3, 6, 2, 5, 0.4
@@ -191,7 +191,7 @@ def test_weight_dropout_is_a_gru_with_a_masked_recurrent_kernel(tf_keras):
 
 def test_weight_dropout_rejects_what_it_cannot_do(tf_keras):
     tf, keras = tf_keras
-    from book.fastgru import FastGRU
+    from book.textgen.fastgru import FastGRU
 
     with pytest.raises(ValueError, match="weight_dropout"):
         FastGRU(3, weight_dropout=1.0)

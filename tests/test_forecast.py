@@ -1,11 +1,11 @@
-"""book.forecast: windows, time-ordered splits, baselines and metrics, against direct loops and known answers."""
+"""book.nn.forecast: windows, time-ordered splits, baselines and metrics, against direct loops and known answers."""
 
 from __future__ import annotations
 
 import numpy as np
 import pytest
 
-from book.forecast import (
+from book.nn.forecast import (
     fit_linear_ar,
     linear_ar_forecast,
     mae,

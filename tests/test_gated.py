@@ -1,11 +1,12 @@
-"""book.gated: LSTM and GRU forward passes against Keras, backward passes against finite differences."""
+"""book.nn.gated: LSTM and GRU forward passes against Keras, backward passes against finite differences."""
 
 from __future__ import annotations
 
 import numpy as np
 import pytest
 
-from book.gated import (
+from book.nn import (
+    check_gradients,
     count_params_bidirectional,
     count_params_gru,
     count_params_lstm,
@@ -21,7 +22,6 @@ from book.gated import (
     lstm_step_forward,
     sigmoid,
 )
-from book.gradcheck import check_gradients
 
 SHAPES = [(2, 5, 3, 4), (1, 1, 2, 3), (3, 7, 1, 2), (4, 3, 6, 5)]  # N, T, D, H
 

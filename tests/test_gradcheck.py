@@ -1,7 +1,7 @@
 import numpy as np
 import pytest
 
-from book.gradcheck import check_gradients, numerical_gradient, rel_error
+from book.nn import check_gradients, numerical_gradient, rel_error
 
 
 def test_rel_error_scale_free_and_zero():

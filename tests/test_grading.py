@@ -8,7 +8,7 @@ import numpy as np
 from helpers import grade_one, run_check
 
 from book.grading import LOG_ENV, get_exercise, load_chapter
-from book.rnn import rnn_step_forward
+from book.nn import rnn_step_forward
 
 
 def test_pass_line_shows_points():

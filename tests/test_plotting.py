@@ -1,4 +1,4 @@
-"""book.plotting: the folded and unrolled graphs are drawn with the right number of parts."""
+"""book.figures.graphs: the folded and unrolled graphs are drawn with the right number of parts."""
 
 from __future__ import annotations
 
@@ -10,7 +10,7 @@ import matplotlib.pyplot as plt  # noqa: E402
 import pytest  # noqa: E402
 from matplotlib.patches import FancyArrowPatch, FancyBboxPatch  # noqa: E402
 
-from book.plotting import EDGE_COLOURS, draw_folded, draw_unrolled  # noqa: E402
+from book.figures.graphs import EDGE_COLOURS, draw_folded, draw_unrolled  # noqa: E402
 
 
 def _parts(ax):

@@ -1,4 +1,4 @@
-"""book.rnn against Keras and against centred finite differences."""
+"""book.nn.rnn against Keras and against centred finite differences."""
 
 from __future__ import annotations
 
@@ -6,9 +6,10 @@ import numpy as np
 import pytest
 
 from book import environment
-from book.gradcheck import numerical_gradient, rel_error
-from book.rnn import (
+from book.nn import (
     count_params_simple_rnn,
+    numerical_gradient,
+    rel_error,
     rnn_backward,
     rnn_forward,
     rnn_step_backward,
@@ -131,7 +132,7 @@ def test_param_count_matches_keras():
 
 
 def test_gated_cells_are_importable_from_book_rnn_and_match_keras():
-    from book.rnn import gru_forward, lstm_forward
+    from book.nn import gru_forward, lstm_forward
 
     rng = np.random.default_rng(7)
     N, T, D, H = 2, 5, 3, 4

@@ -1,13 +1,12 @@
-"""book.rtrl: the step-wise RTRL equals BPTT and finite differences; the online learner learns."""
+"""book.nn.rtrl: the step-wise RTRL equals BPTT and finite differences; the online learner learns."""
 
 from __future__ import annotations
 
 import numpy as np
 import pytest
 
-from book.gradcheck import numerical_gradient, rel_error
-from book.rnn import rnn_backward, rnn_forward, rtrl_gradients
-from book.rtrl import (
+from book.nn import numerical_gradient, rel_error, rnn_backward, rnn_forward, rtrl_gradients
+from book.nn.rtrl import (
     bptt_cache_size,
     measure,
     rtrl_contract,

@@ -1,11 +1,11 @@
-"""book.tasks: shapes, determinism and the answers the task generators promise."""
+"""book.data.tasks: shapes, determinism and the answers the task generators promise."""
 
 from __future__ import annotations
 
 import numpy as np
 import pytest
 
-from book import tasks
+from book.data import tasks
 
 
 def test_generators_are_deterministic():
@@ -81,7 +81,7 @@ def test_diagrams_draw_every_type():
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
-    from book.diagrams import LAYOUTS, draw_mapping, sequence_types_figure
+    from book.figures.sequence_types import LAYOUTS, draw_mapping, sequence_types_figure
 
     fig = sequence_types_figure()
     assert len(fig.axes) == len(LAYOUTS)

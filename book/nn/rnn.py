@@ -205,32 +205,9 @@ def keras_simple_rnn_weights(layer: Any) -> tuple[Array, Array, Array]:
     return W_xh, W_hh, b_h
 
 
-# --------------------------------------------------------------------------
-# Gated cells (Chapter 7) live in book.gated; re-exported so that every
-# recurrent layer of the book is importable from book.rnn.
-# --------------------------------------------------------------------------
-from book.gated import (  # noqa: E402
-    gru_backward,
-    gru_forward,
-    gru_step_backward,
-    gru_step_forward,
-    lstm_backward,
-    lstm_forward,
-    lstm_step_backward,
-    lstm_step_forward,
-)
-
 __all__ = [
     "count_params_simple_rnn",
-    "gru_backward",
-    "gru_forward",
-    "gru_step_backward",
-    "gru_step_forward",
     "keras_simple_rnn_weights",
-    "lstm_backward",
-    "lstm_forward",
-    "lstm_step_backward",
-    "lstm_step_forward",
     "rnn_backward",
     "rnn_forward",
     "rnn_step_backward",

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import numpy as np
 
-from book.checks_01 import rnn_sequence_cases
-from book.grading import Case, choice_exercise, function_exercise
-from book.rnn import rnn_forward, rnn_step_forward
+from book.grading.checks.ch01 import rnn_sequence_cases
+from book.grading.core import Case, choice_exercise, function_exercise
+from book.nn import rnn_forward, rnn_step_forward
 
 
 def _seq_cases() -> list[Case]:

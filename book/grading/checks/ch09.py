@@ -6,8 +6,7 @@ import copy
 
 import numpy as np
 
-from book.forecast import fit_linear_ar, make_windows, seasonal_naive_forecast
-from book.grading import (
+from book.grading.core import (
     Case,
     Exercise,
     Mismatch,
@@ -18,6 +17,7 @@ from book.grading import (
     register,
     select_outputs,
 )
+from book.nn.forecast import fit_linear_ar, make_windows, seasonal_naive_forecast
 
 
 # --------------------------------------------------------------------------

@@ -6,7 +6,7 @@ from typing import Any
 
 import numpy as np
 
-from book.grading import (
+from book.grading.core import (
     Case,
     Exercise,
     Mismatch,
@@ -15,7 +15,7 @@ from book.grading import (
     function_exercise,
     register,
 )
-from book.rnn import count_params_simple_rnn, rnn_step_forward
+from book.nn import count_params_simple_rnn, rnn_step_forward
 
 
 # --------------------------------------------------------------------------

@@ -4,16 +4,16 @@ from __future__ import annotations
 
 import numpy as np
 
-from book.gated import (
+from book.grading.core import Case, choice_exercise, function_exercise
+from book.nn import (
     count_params_bidirectional,
     count_params_gru,
     count_params_lstm,
+    count_params_simple_rnn,
     gru_step_forward,
     lstm_step_forward,
     sigmoid,
 )
-from book.grading import Case, choice_exercise, function_exercise
-from book.rnn import count_params_simple_rnn
 
 
 def _cases(seed: int, gates: int, bias_shape) -> list[Case]:

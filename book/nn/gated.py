@@ -1,6 +1,6 @@
 """Gated recurrent cells (LSTM and GRU) in NumPy, in Keras's weight layout.
 
-Shapes are batch-first as in :mod:`book.rnn`: inputs ``x`` are ``(N, T, D)``,
+Shapes are batch-first as in :mod:`book.nn.rnn`: inputs ``x`` are ``(N, T, D)``,
 states ``(N, H)`` per step and ``(N, T, H)`` for a sequence.  The arrays that
 Keras's layers return from ``get_weights()`` plug straight in::
 

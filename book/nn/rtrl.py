@@ -1,6 +1,6 @@
 """Real-time recurrent learning, one step at a time, and tools to measure its cost.
 
-:func:`book.rnn.rtrl_gradients` computes a whole sequence's gradient by RTRL.
+:func:`book.nn.rnn.rtrl_gradients` computes a whole sequence's gradient by RTRL.
 This module splits it into steps so that a learner can update its weights
 *during* a stream (:func:`rtrl_online`), and adds the sizes and the timers the
 chapter uses to compare RTRL with BPTT.

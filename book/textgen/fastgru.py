@@ -10,7 +10,7 @@ the same function with the same weights, with three changes:
 2. each group's input projection ``x W + b`` for all ``T`` steps is one large
    product before its loop;
 3. the backward pass is written out (the equations of Chapter 7,
-   :func:`book.gated.gru_backward`), and the recurrent weight gradient is one
+   :func:`book.nn.gated.gru_backward`), and the recurrent weight gradient is one
    large product after the loop, ``H_prev^T dA``, instead of ``T`` small ones.
 
 It is a subclass of :class:`keras.layers.GRU`: same weights, same state

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from book.grading import Case, choice_exercise, function_exercise
-from book.rnn import count_params_simple_rnn, rnn_forward, rnn_step_forward
+from book.grading.core import Case, choice_exercise, function_exercise
+from book.nn import count_params_simple_rnn, rnn_forward, rnn_step_forward
 
 
 def _step_cases() -> list[Case]:

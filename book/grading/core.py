@@ -1,6 +1,6 @@
 """Exercise checking: ``check("1.2", answer)`` prints one line and records the result.
 
-An exercise is registered once, in the chapter's ``book/checks_NN.py``, with
+An exercise is registered once, in the chapter's ``book/grading/checks/chNN.py``, with
 its points and a grading function.  In a notebook the learner calls
 :func:`check` with the exercise id and their answer (a function, a number,
 an array, or a multiple-choice letter).  It prints one line::
@@ -128,11 +128,11 @@ def chapter_of(exercise_id: str) -> int:
 
 
 def load_chapter(chapter: int) -> list[Exercise]:
-    """Import ``book.checks_NN`` and return its exercises in id order ([] if none)."""
+    """Import ``book.grading.checks.chNN`` and return its exercises in id order ([] if none)."""
     try:
-        importlib.import_module(f"book.checks_{chapter:02d}")
+        importlib.import_module(f"book.grading.checks.ch{chapter:02d}")
     except ModuleNotFoundError as exc:
-        if exc.name != f"book.checks_{chapter:02d}":
+        if exc.name != f"book.grading.checks.ch{chapter:02d}":
             raise
         return []
     found = [ex for ex in _REGISTRY.values() if chapter_of(ex.id) == chapter]
@@ -188,7 +188,7 @@ def _one_line(text: str) -> str:
 def describe_exception(exc: BaseException) -> str:
     """``"raised ValueError: msg (line 7, in rnn_step_forward)"`` for the learner's frame."""
     frames = traceback.extract_tb(exc.__traceback__)
-    here = os.path.dirname(os.path.abspath(__file__))
+    here = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))  # the book package
     own = [f for f in frames if not os.path.abspath(f.filename).startswith(here)]
     where = ""
     if own:

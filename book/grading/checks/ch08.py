@@ -6,8 +6,7 @@ import math
 
 import numpy as np
 
-from book.charrnn import softmax_cross_entropy_backward, softmax_cross_entropy_forward
-from book.grading import (
+from book.grading.core import (
     Case,
     Exercise,
     Mismatch,
@@ -18,6 +17,7 @@ from book.grading import (
 )
 from book.textgen import UNK
 from book.textgen import sampling_distribution as _reference_distribution
+from book.textgen.charrnn import softmax_cross_entropy_backward, softmax_cross_entropy_forward
 
 
 # --------------------------------------------------------------------------

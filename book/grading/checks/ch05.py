@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from book.grading import Case, choice_exercise, function_exercise
-from book.rtrl import sensitivity_size
+from book.grading.core import Case, choice_exercise, function_exercise
+from book.nn import sensitivity_size
 
 
 def rtrl_step_bias(x_t, h_prev, S_b, W_xh, W_hh, b_h):

@@ -1,6 +1,6 @@
 """Gradient dynamics of recurrent networks: Jacobians through time, clipping, initialisers.
 
-Row-vector layout, as in :mod:`book.rnn`: one step is
+Row-vector layout, as in :mod:`book.nn.rnn`: one step is
 ``h_t = phi(x_t W_xh + h_{t-1} W_hh + b_h)``.  A small change ``dh_{t-1}``
 (a row vector) moves the next state by ``dh_{t-1} @ J_t`` with the step Jacobian
 
@@ -9,9 +9,9 @@ Row-vector layout, as in :mod:`book.rnn`: one step is
 so the effect of ``h_k`` on ``h_T`` is the product ``J_{k+1} J_{k+2} ... J_T``
 (earliest factor on the left), and a gradient travels back as
 ``dL/dh_k = dL/dh_T @ (J_{k+1} ... J_T).T``, the same arithmetic as
-:func:`book.rnn.rnn_step_backward`.
+:func:`book.nn.rnn.rnn_step_backward`.
 
-Three cells are covered: the tanh RNN of :mod:`book.rnn`, the same cell with
+Three cells are covered: the tanh RNN of :mod:`book.nn.rnn`, the same cell with
 ReLU, and a *gated leaky* cell
 ``h_t = z_t * h_{t-1} + (1 - z_t) * tanh(x_t W_xh + h_{t-1} W_hh + b_h)`` whose
 gate ``z_t = sigmoid(x_t W_xz + b_z)`` is read from the input only (a first look
@@ -24,7 +24,7 @@ from collections.abc import Sequence
 
 import numpy as np
 
-from book.rnn import rnn_forward
+from book.nn.rnn import rnn_forward
 
 Array = np.ndarray
 
@@ -76,7 +76,7 @@ def simple_rnn_states(
     Parameters
     ----------
     x : (N, T, D), h0 : (N, H), W_xh : (D, H), W_hh : (H, H), b_h : (H,)
-    activation : ``"tanh"`` (as :func:`book.rnn.rnn_forward`) or ``"relu"``.
+    activation : ``"tanh"`` (as :func:`book.nn.rnn.rnn_forward`) or ``"relu"``.
 
     Returns
     -------

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import numpy as np
 
-from book.dynamics import clip_by_global_norm, jacobian_norms
-from book.dynamics import step_jacobian as _step_jacobian
-from book.grading import Case, choice_exercise, function_exercise
+from book.grading.core import Case, choice_exercise, function_exercise
+from book.nn import clip_by_global_norm, jacobian_norms
+from book.nn import step_jacobian as _step_jacobian
 
 
 def step_jacobian(h_t, W_hh):

@@ -12,8 +12,7 @@ from typing import Any
 
 import numpy as np
 
-from book.bptt import rnn_backward_truncated, tbptt_chunked
-from book.grading import (
+from book.grading.core import (
     Case,
     Exercise,
     Mismatch,
@@ -23,7 +22,14 @@ from book.grading import (
     register,
     select_outputs,
 )
-from book.rnn import rnn_backward, rnn_forward, rnn_step_backward, rnn_step_forward
+from book.nn import (
+    rnn_backward,
+    rnn_backward_truncated,
+    rnn_forward,
+    rnn_step_backward,
+    rnn_step_forward,
+    tbptt_chunked,
+)
 
 STEP_GRADS = ["dx", "dh_prev", "dW_xh", "dW_hh", "db_h"]
 SEQ_GRADS = ["dx", "dh0", "dW_xh", "dW_hh", "db_h"]

@@ -1,6 +1,6 @@
 """A character-level vanilla RNN from scratch in NumPy, in the style of min-char-rnn (Chapter 8).
 
-Built on :mod:`book.rnn` (``rnn_forward`` / ``rnn_backward``): characters are
+Built on :mod:`book.nn.rnn` (``rnn_forward`` / ``rnn_backward``): characters are
 one-hot vectors, the hidden state is a tanh RNN, the output is a dense layer
 giving logits, and the loss is the softmax cross-entropy of the next
 character.  Training is plain truncated BPTT over contiguous chunks with the
@@ -8,7 +8,7 @@ state carried from chunk to chunk, element-wise gradient clipping and Adagrad,
 as in Karpathy's ``min-char-rnn.py``.
 
 Shapes: ``N`` streams (batch), ``T`` steps, ``V`` vocabulary size, ``H``
-hidden units.  Parameters (a dict) use the layout of :mod:`book.rnn`::
+hidden units.  Parameters (a dict) use the layout of :mod:`book.nn.rnn`::
 
     W_xh (V, H), W_hh (H, H), b_h (H,), W_hy (H, V), b_y (V,)
 """
@@ -21,7 +21,8 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from book.rnn import rnn_backward, rnn_forward
+from book.nn import rnn_backward, rnn_forward
+from book.textgen.pipeline import EVAL_STREAMS, eval_streams, stream_batches
 
 Array = np.ndarray
 Params = dict[str, Array]
@@ -128,7 +129,6 @@ def heldout_nats(params: Params, ids: Array, streams: int | None = None) -> floa
     ``streams`` defaults to :data:`book.textgen.EVAL_STREAMS`, so that both
     kinds of model are scored the same way.
     """
-    from book.textgen import EVAL_STREAMS, eval_streams
 
     streams = EVAL_STREAMS if streams is None else streams
     X, Y = eval_streams(ids, streams)
@@ -170,7 +170,6 @@ def train(
     With ``heldout_ids`` the held-out loss is measured every ``eval_every``
     steps (not counted in the time) and the best parameters are kept.
     """
-    from book.textgen import stream_batches
 
     if (steps is None) == (seconds is None):
         raise ValueError("give exactly one of steps and seconds")

@@ -1,6 +1,6 @@
 """Truncated backpropagation through time, and measuring what BPTT costs.
 
-Full BPTT (:func:`book.rnn.rnn_backward`) carries the gradient of every
+Full BPTT (:func:`book.nn.rnn.rnn_backward`) carries the gradient of every
 step's loss all the way back to ``h_0``.  Two ways to cut it short:
 
 - :func:`rnn_backward_truncated` (``k``-step truncation): the gradient of the
@@ -18,7 +18,7 @@ step's loss all the way back to ``h_0``.  Two ways to cut it short:
 :func:`measure` times a call and records its peak memory (with
 :mod:`tracemalloc`, which sees NumPy's allocations).
 
-Shapes are batch-first as in :mod:`book.rnn`: ``x (N, T, D)``, ``h (N, T, H)``.
+Shapes are batch-first as in :mod:`book.nn.rnn`: ``x (N, T, D)``, ``h (N, T, H)``.
 """
 
 from __future__ import annotations
@@ -30,7 +30,7 @@ from typing import Any
 
 import numpy as np
 
-from book.rnn import StepCache, rnn_backward, rnn_forward, rnn_step_backward
+from book.nn.rnn import StepCache, rnn_backward, rnn_forward, rnn_step_backward
 
 Array = np.ndarray
 
@@ -38,13 +38,13 @@ Array = np.ndarray
 def rnn_backward_truncated(
     dh: Array, cache: list[StepCache], k: int
 ) -> tuple[Array, Array, Array, Array, Array]:
-    """``k``-step truncated BPTT for :func:`book.rnn.rnn_forward`.
+    """``k``-step truncated BPTT for :func:`book.nn.rnn.rnn_forward`.
 
     Parameters
     ----------
     dh : (N, T, H) upstream gradient of each step's loss on its own hidden
         state (``dh[:, t]`` is ``dL_{t+1}/dh_{t+1}``).
-    cache : from :func:`book.rnn.rnn_forward`.
+    cache : from :func:`book.nn.rnn.rnn_forward`.
     k : how many steps the gradient of each loss term travels back (k >= 1).
         The term of step ``t`` reaches the parameters through steps
         ``t, t-1, ..., t-k+1`` only.
@@ -54,7 +54,7 @@ def rnn_backward_truncated(
     dx : (N, T, D), dh0 : (N, H), dW_xh : (D, H), dW_hh : (H, H), db_h : (H,)
         the truncated gradients (``dh0`` is non-zero only from losses within
         ``k`` steps of the start).  With ``k >= T`` they equal
-        :func:`book.rnn.rnn_backward`'s exactly.
+        :func:`book.nn.rnn.rnn_backward`'s exactly.
     """
     if k < 1:
         raise ValueError(f"k must be at least 1, got {k}")

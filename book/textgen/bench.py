@@ -1,0 +1,194 @@
+"""The benchmark: four recipes trained for the same budget on the same split, and step timings.
+"""
+
+from __future__ import annotations
+
+import sys
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import replace
+from typing import Any
+
+import numpy as np
+
+from book.data import load_corpus
+from book.textgen import charrnn
+from book.textgen.config import OURS_MODEL, OURS_TRAIN, ModelConfig, TrainConfig
+from book.textgen.metrics import bits_per_char, cross_entropy_nats
+from book.textgen.model import build_model
+from book.textgen.pipeline import split_text, training_dataset
+from book.textgen.sampling import StepGenerator
+from book.textgen.training import _fmt_time, train
+from book.textgen.vocab import TextgenError, Vocabulary
+
+Array = np.ndarray
+
+
+def _window_dataset(ids: Array, window: int, batch_size: int, seed: int) -> Any:
+    """Shuffled windows of ``window`` characters -> next character (the sources' recipe), endless.
+
+    Every pass visits each window once in a new random order (inside TensorFlow, see :func:`training_dataset`).
+    """
+    import tensorflow as tf
+
+    ids_t = tf.constant(np.asarray(ids, dtype=np.int32))
+    n = len(ids) - window
+    span = tf.range(window)
+
+    def gather(starts):
+        starts = tf.cast(starts, tf.int32)
+        return tf.gather(ids_t, starts[:, None] + span[None, :]), tf.gather(ids_t, starts + window)
+
+    starts = tf.data.Dataset.range(n).shuffle(n, seed=seed, reshuffle_each_iteration=True).repeat()
+    return starts.batch(batch_size, drop_remainder=True).map(gather).prefetch(4)
+
+
+def _train_window_model(train_ids, held_ids, V, seconds, seed):
+    """The sources' recipe on the corpus: one-hot windows of 3, SimpleRNN(50, relu), Adam, batch 32."""
+    import keras
+
+    keras.utils.set_random_seed(seed)
+    window, B = 3, 32
+    inp = keras.Input((window,), dtype="int32")
+    x = keras.layers.Embedding(V, V, embeddings_initializer="identity", trainable=False, name="embedding")(inp)
+    x = keras.layers.SimpleRNN(50, activation="relu", name="simple_0")(x)
+    out = keras.layers.Dense(V, name="logits")(x)
+    model = keras.Model(inp, out)
+    model.compile(optimizer="adam", loss=keras.losses.SparseCategoricalCrossentropy(from_logits=True))
+    ds = _window_dataset(train_ids, window, B, seed)
+    steps = _fit_for(model, ds, seconds, chunk=500)
+    idx = np.arange(len(held_ids) - window)
+    Xh = held_ids[idx[:, None] + np.arange(window)]
+    logits = model.predict(Xh, batch_size=4096, verbose=0)
+    nats = cross_entropy_nats(logits, held_ids[idx + window])
+    return model, nats, steps * B, window  # characters predicted, as for the other recipes
+
+
+def _fit_for(model: Any, ds: Any, seconds: float, chunk: int) -> int:
+    """Fit on a repeated dataset until ``seconds`` of training have passed; return the steps run."""
+    import keras
+
+    count = {"n": 0}
+    t0 = time.perf_counter()
+
+    class Stop(keras.callbacks.Callback):
+        def on_train_batch_end(self, batch, logs=None):
+            count["n"] += 1
+            if time.perf_counter() - t0 >= seconds:
+                self.model.stop_training = True
+
+    model.fit(ds, epochs=10**6, steps_per_epoch=chunk, verbose=0, shuffle=False, callbacks=[Stop()])
+    return count["n"]
+
+
+def _generation_speed(gen_fn: Callable[[int], Any], n: int = 300) -> float:
+    gen_fn(5)  # warm up
+    t = time.perf_counter()
+    gen_fn(n)
+    return n / (time.perf_counter() - t)
+
+
+def bench(minutes: float, corpus: str = "python-docs", seed: int = 0, stream: Any = None,
+          recipes: Sequence[str] = ("sources", "tutorial", "numpy", "ours")) -> list[dict[str, Any]]:
+    """Train each recipe for the same budget on the same split; return one row per recipe."""
+    stream = stream if stream is not None else sys.stderr
+    seconds = minutes * 60.0
+    text = load_corpus(corpus)
+    train_text, held_text = split_text(text)
+    vocab = Vocabulary.from_text(train_text)
+    train_ids, held_ids = vocab.encode(train_text), vocab.encode(held_text)
+    V = vocab.size
+    prompt = vocab.encode("The ")
+    rows = []
+    for name in recipes:
+        stream.write(f"bench: training '{name}' for {_fmt_time(seconds)} ...\n")
+        stream.flush()
+        if name == "sources":
+            model, nats, chars, window = _train_window_model(train_ids, held_ids, V, seconds, seed)
+            gen = StepGenerator(model)
+            speed = _generation_speed(lambda n, g=gen: g.generate(prompt, n, 1.0, seed=seed, window=3))
+            row = {"recipe": "sources: 3-char windows, SimpleRNN(50, relu), Adam, batch 32",
+                   "params": model.count_params(), "train_cps": chars / seconds, "bpc": bits_per_char(nats),
+                   "gen_cps": speed}
+        elif name == "tutorial":
+            mc = ModelConfig(cell="gru", units=1024, layers=1, embed=256, dropout=0.0)
+            tc = TrainConfig(batch_size=64, seq_len=100, contiguous=False, learning_rate=1e-3, clipnorm=0.0,
+                             eval_every=100, patience=10**6, seed=seed)
+            row = _bench_keras("tutorial: Embedding 256, GRU(1024), batch 64 x 100, Adam", train_text, held_text,
+                               vocab, mc, tc, seconds, prompt, seed, stream)
+        elif name == "numpy":
+            cfg = charrnn.CharRNNConfig(hidden=256, seq_len=25, batch_size=1, learning_rate=0.03, seed=seed)
+            res = charrnn.train(train_ids, V, cfg, seconds=seconds, heldout_ids=held_ids)
+            speed = _generation_speed(lambda n, r=res: charrnn.sample(r.params, prompt, n, seed=seed))
+            row = {"recipe": "numpy min-char-rnn: RNN(256), Adagrad 0.03, seq 25", "params": charrnn.count_params(res.params),
+                   "train_cps": res.chars_per_second, "bpc": bits_per_char(res.best_nats), "gen_cps": speed}
+        elif name == "ours":
+            row = _bench_keras(
+                f"ours: GRU({OURS_MODEL.units}), locked dropout {OURS_MODEL.dropout}, weight dropout "
+                f"{OURS_MODEL.weight_dropout}, stateful {OURS_TRAIN.batch_size} x {OURS_TRAIN.seq_len}, "
+                "shifted passes, clip, cosine lr",
+                train_text, held_text, vocab, OURS_MODEL, replace(OURS_TRAIN, seed=seed), seconds, prompt, seed, stream)
+        else:
+            raise TextgenError(f"unknown recipe {name!r}")
+        rows.append(row)
+    return rows
+
+
+def _bench_keras(label, train_text, held_text, vocab, mc, tc, seconds, prompt, seed, stream) -> dict[str, Any]:
+    res = train(train_text, held_text, mc, tc, seconds=seconds, vocab=vocab, progress=True, stream=stream)
+    gen = StepGenerator(res.model)
+    speed = _generation_speed(lambda n: gen.generate(prompt, n, 1.0, seed=seed))
+    return {"recipe": label, "params": res.model.count_params(), "train_cps": res.chars_per_second,
+            "bpc": bits_per_char(res.best_nats), "gen_cps": speed}
+
+
+def step_times(steps: int = 10, corpus: str = "python-docs", model_config: ModelConfig | None = None,
+               config: TrainConfig | None = None, warmup: int = 5, rounds: int = 7) -> dict[str, list[float]]:
+    """Milliseconds per training step with Keras's GRU and with :class:`book.textgen.fastgru.FastGRU`, per round.
+
+    Both train the same model (our recipe unless ``model_config`` is given,
+    with weight dropout off so that both compute the same thing) from the same
+    weights on the same batches of the corpus: ``warmup`` steps untimed, then
+    ``rounds`` alternating rounds of ``steps`` timed steps each, so that a
+    slow moment of the machine does not decide the comparison.  Returns the
+    mean step time of every round, ``{"keras": [...], "fast": [...]}``.
+    """
+    import keras
+
+    mc = replace(model_config or OURS_MODEL, weight_dropout=0.0)
+    tc = config or OURS_TRAIN
+    text, _ = split_text(load_corpus(corpus))
+    vocab = Vocabulary.from_text(text)
+    ds, _ = training_dataset(vocab.encode(text), tc)
+    # the batches are drawn once: a tf.data iterator started per timed round costs up to a second
+    batches = [(x.numpy(), y.numpy()) for x, y in ds.take(warmup + steps)]
+    models, weights = {}, None
+    for name, fast in (("keras", False), ("fast", True)):
+        keras.utils.set_random_seed(tc.seed)
+        model = build_model(vocab.size, mc, tc.batch_size, tc.seq_len, stateful=tc.contiguous, fast_gru=fast)
+        weights = weights or model.get_weights()
+        model.set_weights(weights)
+        model.compile(optimizer=keras.optimizers.Adam(tc.learning_rate, clipnorm=tc.clipnorm or None),
+                      loss=keras.losses.SparseCategoricalCrossentropy(from_logits=True))
+        for x, y in batches[:warmup]:
+            model.train_on_batch(x, y)
+        models[name] = model
+    times: dict[str, list[float]] = {name: [] for name in models}
+    for _ in range(rounds):
+        for name, model in models.items():
+            t0 = time.perf_counter()
+            for x, y in batches[warmup:]:
+                model.train_on_batch(x, y)
+            times[name].append(1000.0 * (time.perf_counter() - t0) / steps)
+    return times
+
+
+def format_table(rows: Sequence[dict[str, Any]], minutes: float) -> str:
+    w = max([len("recipe"), *(len(r["recipe"]) for r in rows)])
+    head = f"{'recipe':<{w}} {'params':>9} {'train chars/s':>13} {'held-out bpc':>12} {'gen chars/s':>11}"
+    lines = [f"budget: {minutes:g} min of training per recipe; held-out: last 10% of the corpus", head,
+             "-" * len(head)]
+    for r in rows:
+        lines.append(f"{r['recipe']:<{w}} {r['params']:>9,} {r['train_cps']:>13,.0f} {r['bpc']:>12.3f} "
+                     f"{r['gen_cps']:>11,.0f}")
+    return "\n".join(lines)
