@@ -100,3 +100,36 @@ def test_measured_memory_grows_with_T_for_full_bptt_only():
     assert full_long > 5 * full_short  # 8x more steps: memory in proportion
     assert chunk_long < 1.5 * chunk_short  # chunked: memory independent of T
     assert chunk_long < full_long / 10
+
+
+def test_jacobian_product_convention():
+    """Row layout: J_t = W_hh diag(1 - h_t**2); a loss on h_T reaches h_0 as g_T (J_1 ... J_T)^T."""
+    args, _ = _problem(seed=7, N=1, T=5)
+    x, h0, W_xh, W_hh, b_h = args
+    h, cache = rnn_forward(*args)
+    g_T = np.random.default_rng(8).normal(size=(1, h0.shape[1]))
+    P = np.eye(h0.shape[1])
+    for t in range(x.shape[1]):
+        P = P @ (W_hh * (1 - h[0, t] ** 2))  # J_1 J_2 ... J_T, in the order of the steps
+    only_last = np.zeros(h.shape)
+    only_last[:, -1] = g_T
+    np.testing.assert_allclose(rnn_backward(only_last, cache)[1], g_T @ P.T, rtol=1e-12, atol=1e-14)
+    # and P[j, i] = d h_T[i] / d h_0[j], by centred differences
+    eps = 1e-6
+    for j in range(h0.shape[1]):
+        e = np.zeros_like(h0)
+        e[0, j] = eps
+        diff = rnn_forward(x, h0 + e, W_xh, W_hh, b_h)[0][0, -1] - rnn_forward(x, h0 - e, W_xh, W_hh, b_h)[0][0, -1]
+        np.testing.assert_allclose(P[j], diff / (2 * eps), atol=1e-8)
+
+
+def test_truncation_gives_no_gradient_to_inputs_k_or_more_steps_back():
+    args, _ = _problem(seed=9, T=12)
+    _, cache = rnn_forward(*args)
+    only_last = np.zeros((3, 12, 5))
+    only_last[:, -1] = 1.0
+    full = rnn_backward(only_last, cache)[0]
+    trunc = rnn_backward_truncated(only_last, cache, 4)[0]
+    assert np.all(trunc[:, :8] == 0)
+    np.testing.assert_allclose(trunc[:, 8:], full[:, 8:], rtol=1e-12, atol=1e-14)
+    assert np.all(np.abs(full[:, :8]).sum(axis=(0, 2)) > 0)

@@ -91,3 +91,38 @@ def test_sizes_and_measure():
     seconds, peak = measure(lambda: np.ones(100_000), repeats=1)
     assert seconds >= 0
     assert peak >= 800_000
+
+
+def test_sensitivities_are_directional_derivatives_of_the_last_state():
+    """S_T[:, :, j, k] = d h_T / d W_hh[j, k] (forward mode), checked by centred differences."""
+    x, h0, W_xh, W_hh, b_h, _ = _problem(3, N=2, T=4, D=2, H=3)
+    N, T, D = x.shape
+    S, h = rtrl_init(N, D, 3), h0
+    for t in range(T):
+        h, S = rtrl_step_forward(x[:, t], h, S, W_xh, W_hh, b_h)
+    for p, sens in zip((W_xh, W_hh, b_h), S, strict=True):
+        for idx in np.ndindex(*p.shape):
+            old, eps = p[idx], 1e-6
+            p[idx] = old + eps
+            plus = rnn_forward(x, h0, W_xh, W_hh, b_h)[0][:, -1]
+            p[idx] = old - eps
+            minus = rnn_forward(x, h0, W_xh, W_hh, b_h)[0][:, -1]
+            p[idx] = old
+            np.testing.assert_allclose(sens[(slice(None), slice(None), *idx)], (plus - minus) / (2 * eps),
+                                       atol=1e-8)
+
+
+def test_reset_sensitivities_give_one_step_truncated_bptt():
+    """carry=False in rtrl_online is BPTT truncated to k = 1: the explicit part of every step."""
+    from book.nn.bptt import rnn_backward_truncated
+
+    x, h0, W_xh, W_hh, b_h, dh = _problem(4)
+    N, T, D = x.shape
+    H = h0.shape[1]
+    h, total = h0, [0.0, 0.0, 0.0]
+    for t in range(T):
+        h, S = rtrl_step_forward(x[:, t], h, rtrl_init(N, D, H), W_xh, W_hh, b_h)
+        total = [a + b for a, b in zip(total, rtrl_contract(dh[:, t], S), strict=True)]
+    _, cache = rnn_forward(x, h0, W_xh, W_hh, b_h)
+    for a, b in zip(total, rnn_backward_truncated(dh, cache, 1)[2:], strict=True):
+        np.testing.assert_allclose(a, b, rtol=1e-12, atol=1e-13)

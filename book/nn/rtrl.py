@@ -16,7 +16,9 @@ and updated by forward-mode differentiation of one step,
 
 .. math:: S_t = \\mathrm{diag}(1 - h_t^2)\\,\\bigl(\\text{explicit}_t + W_{hh}^\\top S_{t-1}\\bigr),
 
-where the explicit part is the derivative with ``h_{t-1}`` held fixed.
+where the explicit part is the derivative with ``h_{t-1}`` held fixed.  In the
+book's Jacobian convention (``notation.md``: ``J_t[j, i] = dh_t[i]/dh_{t-1}[j]``,
+``J_t = W_hh diag(1 - h_t**2)``) the second term is ``J_t^T S_{t-1}``.
 """
 
 from __future__ import annotations
@@ -99,11 +101,15 @@ def rtrl_online(
     """Learn from a stream, updating every weight after every step (Williams and Zipser 1989).
 
     The network is a tanh RNN with a linear read-out ``y_hat_t = h_t W_hy + b_y``
-    and the loss at step t is ``0.5 * ||y_hat_t - y_t||**2``.  After each step the
-    sensitivities give the gradient of that step's loss with respect to all
-    weights, and plain SGD applies it at once.  Because the weights change while
-    the sensitivities are carried, the gradient is that of the recent past under
-    slowly changing weights: exact for a fixed network, approximate online.
+    and the loss at step t is ``0.5 * ||y_hat_t - y_t||**2``.  Each step reads the
+    stream's next input ``x[t]``; the prediction is never fed back and the target
+    enters only the loss, so there is no teacher forcing to do (Williams and
+    Zipser's teacher forcing replaces *fed-back outputs* by their targets).
+    After each step the sensitivities give the gradient of that step's loss
+    with respect to all weights, and plain SGD applies it at once.  Because the
+    weights change while the sensitivities are carried, the gradient is that of
+    the recent past under slowly changing weights: exact for a fixed network,
+    approximate online.
 
     Parameters
     ----------
@@ -111,7 +117,9 @@ def rtrl_online(
     params : ``(W_xh (D, H), W_hh (H, H), b_h (H,), W_hy (H, K), b_y (K,))``, not modified.
     lr : SGD step size.
     carry : ``False`` resets the sensitivities to the explicit part at each step
-        (the gradient then only sees the last step, like BPTT truncated to 1).
+        (the gradient then only sees the last step: BPTT truncated to ``k = 1``,
+        see :func:`book.nn.bptt.rnn_backward_truncated`).  The read-out's
+        gradient is exact either way.
 
     Returns
     -------
