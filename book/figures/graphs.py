@@ -9,7 +9,7 @@ graph they drew.
 from __future__ import annotations
 
 from matplotlib.axes import Axes
-from matplotlib.patches import FancyArrowPatch, FancyBboxPatch
+from matplotlib.patches import FancyArrowPatch, FancyBboxPatch, Rectangle
 
 #: Colours of the three kinds of node: inputs, hidden states, outputs.
 NODE_COLOURS = {"x": "#dbe9f6", "h": "#fde0c5", "y": "#d9f0d3"}
@@ -18,6 +18,13 @@ NODE_COLOURS = {"x": "#dbe9f6", "h": "#fde0c5", "y": "#d9f0d3"}
 EDGE_COLOURS = {"W_xh": "#1f77b4", "W_hh": "#d62728", "W_hy": "#2ca02c"}
 
 _BOX_W, _BOX_H = 0.62, 0.42
+#: Side of the black square that marks the one-step delay on the self-loop.
+DELAY_SIZE = 0.09
+# The self-loop leaves and re-enters the cell's right side at heights -/+ _LOOP_Y.
+# An arc3 curve between two points a distance d apart bulges rad * d / 2
+# away from their midpoint, so this is the loop's rightmost point.
+_LOOP_Y, _LOOP_RAD = 0.17, 2.0
+_LOOP_APEX_X = _BOX_W / 2 + _LOOP_RAD * (2 * _LOOP_Y) / 2
 
 
 def _node(ax: Axes, xy: tuple[float, float], text: str, kind: str) -> None:
@@ -35,6 +42,22 @@ def _node(ax: Axes, xy: tuple[float, float], text: str, kind: str) -> None:
         )
     )
     ax.text(x, y, text, ha="center", va="center", fontsize=11, zorder=3)
+
+
+def _delay(ax: Axes, xy: tuple[float, float]) -> None:
+    """A small black square on an edge: the value arrives one time step later."""
+    x, y = xy
+    ax.add_patch(
+        Rectangle(
+            (x - DELAY_SIZE / 2, y - DELAY_SIZE / 2),
+            DELAY_SIZE,
+            DELAY_SIZE,
+            facecolor="black",
+            edgecolor="black",
+            zorder=4,
+            label="delay",
+        )
+    )
 
 
 def _edge(
@@ -72,6 +95,9 @@ def _edge(
 def draw_folded(ax: Axes, outputs: bool = True, title: str | None = "folded (the loop)") -> dict[str, int]:
     """Draw the recurrent network as one cell with a self-loop.
 
+    The self-loop carries a black square, the usual mark of a one-step delay:
+    the state it feeds back is the previous step's, ``h_{t-1}``.
+
     Parameters
     ----------
     ax : the axes to draw on (its limits and aspect are set here).
@@ -81,12 +107,21 @@ def draw_folded(ax: Axes, outputs: bool = True, title: str | None = "folded (the
     Returns
     -------
     ``{"nodes": n, "edges": e}``: 3 nodes and 3 edges with outputs (2 and 2
-    without), the self-loop counted once.
+    without), the self-loop counted once (the delay square is not a node).
     """
     _edge(ax, (0.0, -0.79), (0.0, -_BOX_H / 2), "W_xh", True, label_offset=(0.32, 0.0))
-    # the self-loop: out of the right side, round, and back into the top
-    _edge(ax, (_BOX_W / 2, -0.12), (_BOX_W / 2, 0.12), "W_hh", False, connectionstyle="arc3,rad=2.2")
-    ax.text(0.86, 0.0, "$W_{hh}$", color=EDGE_COLOURS["W_hh"], fontsize=9, ha="left", va="center")
+    # the self-loop: out of the right side, round, and back in higher up
+    _edge(
+        ax,
+        (_BOX_W / 2, -_LOOP_Y),
+        (_BOX_W / 2, _LOOP_Y),
+        "W_hh",
+        False,
+        connectionstyle=f"arc3,rad={_LOOP_RAD}",
+    )
+    _delay(ax, (_LOOP_APEX_X, 0.0))
+    ax.text(_LOOP_APEX_X + 0.1, 0.05, "$W_{hh}$", color=EDGE_COLOURS["W_hh"], fontsize=9, ha="left", va="bottom")
+    ax.text(_LOOP_APEX_X + 0.1, -0.05, "delay 1", color="0.15", fontsize=8, ha="left", va="top")
     nodes, edges = 2, 2
     _node(ax, (0.0, 0.0), "$h_t$", "h")
     _node(ax, (0.0, -1.0), "$x_t$", "x")
@@ -94,7 +129,7 @@ def draw_folded(ax: Axes, outputs: bool = True, title: str | None = "folded (the
         _edge(ax, (0.0, _BOX_H / 2), (0.0, 1.0 - _BOX_H / 2), "W_hy", True, label_offset=(-0.32, 0.05))
         _node(ax, (0.0, 1.0), "$y_t$", "y")
         nodes, edges = 3, 3
-    ax.set_xlim(-0.9, 1.2)
+    ax.set_xlim(-0.9, 1.35)
     ax.set_ylim(-1.4, 1.5)
     ax.set_aspect("equal")
     ax.axis("off")

@@ -96,7 +96,10 @@ def unrolled_size(T: int, outputs: bool) -> tuple[int, int]:
 
 
 def _size_cases() -> list[Case]:
-    return [Case(f"T={T}, outputs={o}", (T, o)) for T in (1, 4, 25) for o in (True, False)]
+    # T = 4 comes first: at T = 1 several different mistakes give the same
+    # numbers (the folded graph's (3, 3) is also 3T nodes and 3T edges), so a
+    # hint matched there could name the wrong one.  At T = 4 they all differ.
+    return [Case(f"T={T}, outputs={o}", (T, o)) for T in (4, 25, 1) for o in (True, False)]
 
 
 function_exercise(
@@ -109,17 +112,32 @@ function_exercise(
     mistakes=[
         (
             lambda T, o: (3 * T, 3 * T) if o else (2 * T, 2 * T),
-            "the initial state h_0 is a node too (it feeds h_1 through W_hh)",
+            "the edges are right but a node is missing: the initial state h_0 is a node too"
+            " (it feeds h_1 through W_hh)",
+        ),
+        (
+            lambda T, o: (3 * T, 3 * T - 1) if o else (2 * T, 2 * T - 1),
+            "h_0 and its edge are missing: the chain starts at the initial state h_0,"
+            " a node with an edge h_0 -> h_1",
         ),
         (
             lambda T, o: (3 * T + 1, 3 * T - 1) if o else (2 * T + 1, 2 * T - 1),
             "there are T recurrent edges, h_0 -> h_1 included, not T - 1",
         ),
         (
-            lambda T, o: (3 * T + 1, 3 * T) if True else (0, 0),
+            lambda T, o: (3 * T + 1, 3 * T),
             "without outputs there is no y_t node and no W_hy edge",
         ),
-        (lambda T, o: (4, 3) if o else (3, 2), "that is the folded graph; unrolling makes one copy per step"),
+        (
+            lambda T, o: (3, 3) if o else (2, 2),
+            "that is the folded graph (one cell with a self-loop: 3 nodes, 3 edges);"
+            " unrolling makes one copy of the cell per step, so the counts grow with T",
+        ),
+        (
+            lambda T, o: (4, 3) if o else (3, 2),
+            "that is the graph for T = 1 (h_0 and one copy of the cell), whatever T is;"
+            " unrolling makes one copy per step, so the counts grow with T",
+        ),
     ],
 )
 
@@ -131,8 +149,11 @@ choice_exercise(
     correct="b",
     options="abcd",
     hints={
-        "a": "Keras stores batch-first (row-vector) weights: kernel is (D, H) = (8, 16), not (16, 8)",
-        "c": "the kernel multiplies the input x_t, so it is W_xh (the sources' U), not the recurrent matrix",
-        "d": "V (W_hy) is the output matrix; it belongs to the Dense layer, not to SimpleRNN",
+        "a": "Keras stores batch-first (row-vector) weights: kernel is (D, H) = (8, 16), the transpose"
+        " of the sources' U (16, 8)",
+        "c": "the kernel multiplies the input x_t, so it is W_xh (the transpose of the sources' U),"
+        " not the recurrent matrix",
+        "d": "V (whose transpose is W_hy) is the output matrix; it belongs to the Dense layer,"
+        " not to SimpleRNN",
     },
 )
