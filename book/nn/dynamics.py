@@ -16,6 +16,14 @@ ReLU, and a *gated leaky* cell
 ``h_t = z_t * h_{t-1} + (1 - z_t) * tanh(x_t W_xh + h_{t-1} W_hh + b_h)`` whose
 gate ``z_t = sigmoid(x_t W_xz + b_z)`` is read from the input only (a first look
 at gating; LSTM and GRU gates also read the state).
+
+The last part trains *many small models at once*: ``S`` independent simple
+RNNs (tanh or ReLU) or GRUs, each with a linear read-out of its last state,
+stored as stacked weights with a leading model axis ``S`` and run on the same
+inputs with batched matrix products.  The models share nothing but the data,
+so one call does the work of ``S`` separate training runs (Chapter 4 uses it
+for five seeds of five recipes on the adding problem).  Clipping and Adam act
+on each model separately.
 """
 
 from __future__ import annotations
@@ -63,6 +71,16 @@ def orthogonal(H: int, rng: np.random.Generator, gain: float = 1.0) -> Array:
 def identity(H: int, gain: float = 1.0) -> Array:
     """``gain * I``: the recurrent initialiser for ReLU RNNs of Le, Jaitly and Hinton (2015)."""
     return gain * np.eye(H)
+
+
+def glorot_uniform(shape: tuple[int, ...], rng: np.random.Generator) -> Array:
+    """Keras's default ``kernel`` initialiser: uniform on ``[-l, l]``, ``l = sqrt(6 / (fan_in + fan_out))``.
+
+    ``fan_in, fan_out = shape[-2], shape[-1]``; leading axes (a stack of
+    models) are independent draws.  Returns an array of ``shape``.
+    """
+    limit = np.sqrt(6.0 / (shape[-2] + shape[-1]))
+    return rng.uniform(-limit, limit, size=shape)
 
 
 # --------------------------------------------------------------------------
@@ -137,6 +155,35 @@ def gated_rnn_states(
 # --------------------------------------------------------------------------
 # Jacobians through time
 # --------------------------------------------------------------------------
+def inputs_for_preactivations(a: Array, W_hh: Array, h0: Array | None = None, activation: str = "tanh") -> Array:
+    """Inputs that steer a simple RNN through chosen pre-activations.
+
+    With ``W_xh = I`` and ``b_h = 0`` the pre-activation of step ``t`` is
+    ``a_t = x_t + h_{t-1} W_hh``; choosing ``x_t = a_t - h_{t-1} W_hh`` (with
+    ``h_{t-1} = phi(a_{t-1})``) makes it equal the target exactly.
+
+    Parameters
+    ----------
+    a : (T, H) target pre-activations ``a_1 .. a_T``.
+    W_hh : (H, H) recurrent weights.
+    h0 : (H,) initial state (default zeros).
+    activation : ``"tanh"`` or ``"relu"``.
+
+    Returns
+    -------
+    x : (T, H) inputs; feed them as ``x[None]`` with ``W_xh = np.eye(H)`` and ``b_h = 0``.
+    """
+    if activation not in ACTIVATIONS:
+        raise ValueError(f"activation must be one of {ACTIVATIONS}, got {activation!r}")
+    phi = np.tanh if activation == "tanh" else (lambda v: np.maximum(v, 0.0))
+    h = np.zeros(W_hh.shape[0]) if h0 is None else np.asarray(h0, dtype=float)
+    x = np.empty_like(a, dtype=float)
+    for t in range(a.shape[0]):
+        x[t] = a[t] - h @ W_hh
+        h = phi(a[t])
+    return x
+
+
 def step_jacobian(gain_t: Array, W_hh: Array, z_t: Array | None = None) -> Array:
     """The step Jacobian ``J_t`` with ``J_t[j, i] = d h_t[i] / d h_{t-1}[j]`` (row layout).
 
@@ -216,3 +263,204 @@ def clip_by_global_norm(grads: Sequence[Array], max_norm: float) -> tuple[list[A
 def clip_by_value(grads: Sequence[Array], clip: float) -> list[Array]:
     """Value clipping: every entry clipped to ``[-clip, clip]`` (the direction may change)."""
     return [np.clip(g, -clip, clip) for g in grads]
+
+
+# --------------------------------------------------------------------------
+# Many small models at once: stacked weights with a leading model axis S
+# --------------------------------------------------------------------------
+def _readout(h: Array, params: dict[str, Array]) -> Array:
+    return np.einsum("snh,sh->sn", h, params["W_hy"]) + params["b_y"][:, None]
+
+
+def stacked_rnn_forward(
+    params: dict[str, Array], x: Array, relu: Array | None = None
+) -> tuple[Array, tuple]:
+    """``S`` independent simple RNNs read the same inputs; each predicts one number.
+
+    Model ``s`` computes ``h_t = phi_s(x_t W_xh[s] + h_{t-1} W_hh[s] + b_h[s])``
+    from ``h_0 = 0`` and predicts ``y_hat = h_T W_hy[s] + b_y[s]``.
+
+    Parameters
+    ----------
+    params : ``W_xh`` (S, D, H), ``W_hh`` (S, H, H), ``b_h`` (S, H), ``W_hy`` (S, H), ``b_y`` (S,).
+    x : (N, T, D) inputs, shared by all models.
+    relu : (S,) bool, True where model ``s`` uses ReLU (default: all tanh).
+
+    Returns
+    -------
+    pred : (S, N) predictions; cache : what :func:`stacked_rnn_backward` needs.
+    """
+    W_hh = params["W_hh"]
+    S, H = params["b_h"].shape
+    N, T, _ = x.shape
+    mask = np.zeros(S, bool) if relu is None else np.asarray(relu, bool)
+    # every step's input drive at once, rows ordered (t, n): (S, T, N, H)
+    drive = (_time_major(x) @ params["W_xh"]).reshape(S, T, N, H) + params["b_h"][:, None, None]
+    hs = np.zeros((S, T + 1, N, H))  # hs[:, t] = h_t, hs[:, 0] = h_0 = 0
+    for t in range(T):
+        a = drive[:, t] + hs[:, t] @ W_hh
+        if not mask.any():
+            hs[:, t + 1] = np.tanh(a)
+        elif mask.all():
+            hs[:, t + 1] = np.maximum(a, 0.0)
+        else:
+            hs[:, t + 1] = np.where(mask[:, None, None], np.maximum(a, 0.0), np.tanh(a))
+    return _readout(hs[:, T], params), (x, params, hs, mask)
+
+
+def _time_major(x: Array) -> Array:
+    """(N, T, D) -> (T * N, D), rows ordered (t, n)."""
+    return x.transpose(1, 0, 2).reshape(-1, x.shape[2])
+
+
+def stacked_rnn_backward(dpred: Array, cache: tuple) -> dict[str, Array]:
+    """Gradients of :func:`stacked_rnn_forward` (BPTT for every model at once).
+
+    Parameters
+    ----------
+    dpred : (S, N) gradient of the loss with respect to each prediction.
+    cache : from :func:`stacked_rnn_forward`.
+
+    Returns
+    -------
+    grads : dict with the keys and shapes of ``params``.
+    """
+    x, params, hs, mask = cache
+    S, T, N, H = hs.shape[0], hs.shape[1] - 1, *hs.shape[2:]
+    # phi'(a_t) from h_t: 1 - h_t**2 for tanh, 1[h_t > 0] for ReLU; shape (S, T, N, H)
+    gain = np.where(mask[:, None, None, None], hs[:, 1:] > 0, 1.0 - hs[:, 1:] ** 2)
+    W_hhT = params["W_hh"].transpose(0, 2, 1)
+    grads = {"W_hy": np.einsum("snh,sn->sh", hs[:, T], dpred), "b_y": dpred.sum(axis=1)}
+    dh = dpred[:, :, None] * params["W_hy"][:, None, :]
+    da = np.empty_like(gain)  # gradient on the pre-activation a_t
+    for t in reversed(range(T)):
+        da[:, t] = dh * gain[:, t]
+        dh = da[:, t] @ W_hhT
+    # sums over time and batch as single matrix products, rows ordered (t, n)
+    da_f = da.reshape(S, T * N, H)
+    h_prev_f = hs[:, :T].reshape(S, T * N, H)
+    grads.update(
+        W_xh=_time_major(x).T @ da_f,
+        W_hh=h_prev_f.transpose(0, 2, 1) @ da_f,
+        b_h=da_f.sum(axis=1),
+    )
+    return grads
+
+
+def stacked_gru_forward(params: dict[str, Array], x: Array) -> tuple[Array, tuple]:
+    """``S`` independent GRUs (Keras's ``reset_after=True`` form) read the same inputs.
+
+    Model ``s`` is :func:`book.nn.gated.gru_step_forward` with weights
+    ``W_x[s]``, ``W_h[s]``, ``b[s]``, run from ``h_0 = 0``, and predicts
+    ``y_hat = h_T W_hy[s] + b_y[s]``.
+
+    Parameters
+    ----------
+    params : ``W_x`` (S, D, 3H), ``W_h`` (S, H, 3H), ``b`` (S, 2, 3H) (columns ``z, r, h``),
+        ``W_hy`` (S, H), ``b_y`` (S,).
+    x : (N, T, D) inputs, shared by all models.
+
+    Returns
+    -------
+    pred : (S, N) predictions; cache : what :func:`stacked_gru_backward` needs.
+    """
+    W_h, b = params["W_h"], params["b"]
+    S, H = params["W_hy"].shape
+    N, T, _ = x.shape
+    mx = (_time_major(x) @ params["W_x"]).reshape(S, T, N, 3 * H) + b[:, None, None, 0]
+    hs = np.zeros((S, T + 1, N, H))
+    z, r, u_h, c = (np.empty((S, T, N, H)) for _ in range(4))
+    for t in range(T):
+        mh = hs[:, t] @ W_h + b[:, None, 1]
+        zr = sigmoid(mx[:, t, :, : 2 * H] + mh[..., : 2 * H])
+        z[:, t], r[:, t], u_h[:, t] = zr[..., :H], zr[..., H:], mh[..., 2 * H :]
+        c[:, t] = np.tanh(mx[:, t, :, 2 * H :] + r[:, t] * u_h[:, t])
+        hs[:, t + 1] = c[:, t] + z[:, t] * (hs[:, t] - c[:, t])  # z h_{t-1} + (1 - z) c
+    return _readout(hs[:, T], params), (x, params, hs, z, r, u_h, c)
+
+
+def stacked_gru_backward(dpred: Array, cache: tuple) -> dict[str, Array]:
+    """Gradients of :func:`stacked_gru_forward` (BPTT for every model at once).
+
+    Parameters
+    ----------
+    dpred : (S, N) gradient of the loss with respect to each prediction.
+    cache : from :func:`stacked_gru_forward`.
+
+    Returns
+    -------
+    grads : dict with the keys and shapes of ``params``.
+    """
+    x, params, hs, z, r, u_h, c = cache
+    S, T, N, H = z.shape
+    W_hT = params["W_h"].transpose(0, 2, 1)
+    grads = {"W_hy": np.einsum("snh,sn->sh", hs[:, T], dpred), "b_y": dpred.sum(axis=1)}
+    dh = dpred[:, :, None] * params["W_hy"][:, None, :]
+    # local derivatives for all steps at once, shape (S, T, N, H)
+    to_c = (1.0 - z) * (1.0 - c**2)  # dh_t -> candidate pre-activation
+    to_z = (hs[:, :T] - c) * z * (1.0 - z)  # dh_t -> update-gate pre-activation
+    to_r = u_h * r * (1.0 - r)  # candidate pre-activation -> reset-gate pre-activation
+    dmh = np.empty((S, T, N, 3 * H))  # gradient on h_{t-1} W_h + b[1]
+    da_c = np.empty((S, T, N, H))  # gradient on the candidate's pre-activation
+    for t in reversed(range(T)):
+        da_c[:, t] = dh * to_c[:, t]
+        dmh[:, t, :, :H] = dh * to_z[:, t]
+        dmh[:, t, :, H : 2 * H] = da_c[:, t] * to_r[:, t]
+        dmh[:, t, :, 2 * H :] = da_c[:, t] * r[:, t]
+        dh = dh * z[:, t] + dmh[:, t] @ W_hT
+    dmx = dmh.copy()  # gradient on x_t W_x + b[0]: the same except the candidate block
+    dmx[..., 2 * H :] = da_c
+    dmh_f, dmx_f = dmh.reshape(S, T * N, 3 * H), dmx.reshape(S, T * N, 3 * H)
+    grads.update(
+        W_x=_time_major(x).T @ dmx_f,
+        W_h=hs[:, :T].reshape(S, T * N, H).transpose(0, 2, 1) @ dmh_f,
+        b=np.stack([dmx_f.sum(axis=1), dmh_f.sum(axis=1)], axis=1),
+    )
+    return grads
+
+
+def clip_per_model(grads: dict[str, Array], max_norm: float | Array) -> tuple[dict[str, Array], Array]:
+    """:func:`clip_by_global_norm` applied to each model of a stack on its own.
+
+    Parameters
+    ----------
+    grads : dict of arrays whose first axis is the model axis ``S``.
+    max_norm : scalar or (S,) thresholds; ``np.inf`` leaves a model unclipped.
+
+    Returns
+    -------
+    clipped : dict, same shapes; norms : (S,) each model's global norm before clipping.
+    """
+    norms = np.sqrt(sum(np.sum(g.reshape(g.shape[0], -1) ** 2, axis=1) for g in grads.values()))
+    with np.errstate(divide="ignore", invalid="ignore"):
+        scale = np.where(norms > max_norm, max_norm / norms, 1.0)
+    return {k: g * scale.reshape((-1,) + (1,) * (g.ndim - 1)) for k, g in grads.items()}, norms
+
+
+def adam_init(params: dict[str, Array]) -> dict:
+    """Zero first and second moments for :func:`adam_step` (same keys and shapes as ``params``)."""
+    return {"t": 0, "m": {k: np.zeros_like(v) for k, v in params.items()},
+            "v": {k: np.zeros_like(v) for k, v in params.items()}}
+
+
+def adam_step(
+    params: dict[str, Array], grads: dict[str, Array], state: dict, lr: float | Array,
+    beta1: float = 0.9, beta2: float = 0.999, eps: float = 1e-7,
+) -> None:
+    """One Adam update (Kingma and Ba 2015, Keras's defaults), in place.
+
+    Every entry moves by ``-lr * m_hat / (sqrt(v_hat) + eps)``, with ``m_hat``
+    and ``v_hat`` the bias-corrected running means of the gradient and its
+    square.  It acts entry by entry, so the models of a stack stay
+    independent; ``lr`` is a number or one rate per model, shape (S,).
+    """
+    state["t"] += 1
+    t = state["t"]
+    lr = np.asarray(lr, dtype=float)
+    for k, g in grads.items():
+        rate = lr if lr.ndim == 0 else lr.reshape((-1,) + (1,) * (g.ndim - 1))
+        state["m"][k] = beta1 * state["m"][k] + (1.0 - beta1) * g
+        state["v"][k] = beta2 * state["v"][k] + (1.0 - beta2) * g**2
+        m_hat = state["m"][k] / (1.0 - beta1**t)
+        v_hat = state["v"][k] / (1.0 - beta2**t)
+        params[k] -= rate * m_hat / (np.sqrt(v_hat) + eps)
