@@ -17,6 +17,8 @@ def test_generators_are_deterministic():
         lambda s: tasks.reverse_prefix(20, seed=s),
         lambda s: tasks.delayed_recall(20, lag=4, seed=s),
         lambda s: tasks.adding_problem(20, T=10, seed=s),
+        lambda s: tasks.class_to_wave(20, seed=s, amplitude=(0.5, 1.5)),
+        lambda s: tasks.draw_split(tasks.majority_vote, 20, "test", seed=s, T=7),
     ]:
         a, b, c = make(3), make(3), make(4)
         for u, v in zip(a, b, strict=True):
@@ -58,6 +60,74 @@ def test_shapes_and_answers():
     assert x.shape == (40, 10, 2)
     assert np.all(x[:, :, 1].sum(1) == 2)
     np.testing.assert_allclose(y, (x[:, :, 0] * x[:, :, 1]).sum(1), rtol=1e-6)
+
+
+def test_class_to_wave_with_amplitudes():
+    x, y = tasks.class_to_wave(50, T=12, n_classes=3, seed=2, amplitude=(0.5, 1.5))
+    assert x.shape == (50, 4) and y.shape == (50, 12, 1) and x.dtype == np.float32
+    k, a = x[:, :3].argmax(1), x[:, 3]
+    assert np.all((a >= 0.5) & (a <= 1.5)) and len(np.unique(a)) == 50
+    t = np.arange(12)
+    want = a[:, None] * np.sin(2 * np.pi * (k[:, None] + 1) * t / 12)
+    np.testing.assert_allclose(y[..., 0], want, atol=1e-6)
+    # the default (no amplitude) is the old task, and the classes are drawn the same way
+    x0, y0 = tasks.class_to_wave(50, T=12, n_classes=3, seed=2)
+    assert x0.shape == (50, 3)
+    np.testing.assert_array_equal(x0, x[:, :3])
+    x1, y1 = tasks.class_to_wave(50, T=12, n_classes=3, seed=2, amplitude=(1.0, 1.0))
+    np.testing.assert_array_equal(y1, y0)
+
+
+def test_split_of_is_a_function_of_the_input():
+    x, _ = tasks.majority_vote(4000, T=5, seed=0)  # 32 possible inputs, many repeats
+    part = tasks.split_of(x)
+    assert part.shape == (4000,) and set(np.unique(part)) <= {0, 1, 2}
+    np.testing.assert_array_equal(part, tasks.split_of(x.copy()))
+    for row in np.unique(x, axis=0):  # equal inputs always land in the same part
+        same = np.all(x == row, axis=(1, 2))
+        assert len(np.unique(part[same])) == 1
+    u, _ = tasks.point_classes(20000, seed=1)
+    share = np.bincount(tasks.split_of(u, (0.6, 0.3, 0.1)), minlength=3) / len(u)
+    np.testing.assert_allclose(share, [0.6, 0.3, 0.1], atol=0.02)
+    with pytest.raises(ValueError):
+        tasks.split_of(u, (0.5, 0.4))
+    with pytest.raises(ValueError):
+        tasks.split_of(u, (1.2, -0.1, -0.1))
+
+
+def test_draw_split_parts_share_no_input():
+    # a tiny space (2^7 = 128 inputs): plain fresh draws overlap, split draws never do
+    fresh_train, _ = tasks.majority_vote(1000, T=7, seed=0)
+    fresh_test, _ = tasks.majority_vote(300, T=7, seed=1)
+    assert tasks.count_overlap(fresh_train, fresh_test) > 250
+    parts = {
+        p: tasks.draw_split(tasks.majority_vote, 300, p, seed=k, T=7)
+        for k, p in enumerate(tasks.SPLITS)
+    }
+    for p, (x, y) in parts.items():
+        assert x.shape == (300, 7, 1) and y.shape == (300,) and x.dtype == np.float32
+        np.testing.assert_array_equal(y, x.sum((1, 2)) > 0)  # still the task's answers
+        assert np.all(tasks.split_of(x) == tasks.SPLITS.index(p))
+    for a in tasks.SPLITS:
+        for b in tasks.SPLITS:
+            if a != b:
+                assert tasks.count_overlap(parts[a][0], parts[b][0]) == 0
+    # the seed does not matter for disjointness: the same seed, two parts
+    x_tr, _ = tasks.draw_split(tasks.reverse_prefix, 500, "train", seed=3, T_in=4, T_out=2)
+    x_te, y_te = tasks.draw_split(tasks.reverse_prefix, 100, "test", seed=3, T_in=4, T_out=2)
+    assert tasks.count_overlap(x_tr, x_te) == 0
+    assert x_te.shape == (100, 4, 4) and y_te.shape == (100, 2)
+    with pytest.raises(ValueError):
+        tasks.draw_split(tasks.majority_vote, 10, "holdout", T=7)
+    with pytest.raises(ValueError):
+        tasks.draw_split(tasks.majority_vote, 10, "val", fractions=(0.9, 0.0, 0.1), T=7)
+
+
+def test_count_overlap():
+    a = np.arange(12, dtype=np.float32).reshape(3, 2, 2)
+    b = np.concatenate([a[[2, 0, 2]], a[:1] + 100])
+    assert tasks.count_overlap(a, b) == 3 and tasks.count_overlap(b, a) == 2
+    assert tasks.count_overlap(a, a[:0]) == 0
 
 
 def test_padding_and_masks():

@@ -9,11 +9,22 @@ The tasks are small enough to train in seconds on a CPU, and each isolates
 one thing: how many inputs and outputs a model maps (Chapter 6), or how far
 back it must remember (Chapter 7).  Padding helpers for sequences of
 different lengths are here too.
+
+Fresh draws from a small input space repeat: ``majority_vote(n, T=9)`` has
+only 512 possible inputs, so a "fresh" test set drawn with another seed is
+mostly made of training inputs.  :func:`draw_split` fixes that by giving
+every possible input to exactly one of train, validation or test (by a hash
+of its bytes), and :func:`count_overlap` counts what two sets share::
+
+    x, y = draw_split(majority_vote, 2000, "train", seed=0, T=15)
+    x_te, y_te = draw_split(majority_vote, 1000, "test", seed=1, T=15)
+    count_overlap(x, x_te)                          # 0, whatever the seeds
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import hashlib
+from collections.abc import Callable, Sequence
 
 import numpy as np
 
@@ -29,6 +40,10 @@ __all__ = [
     "adding_problem",
     "pad_sequences",
     "lengths_to_mask",
+    "SPLITS",
+    "split_of",
+    "draw_split",
+    "count_overlap",
 ]
 
 
@@ -43,18 +58,34 @@ def point_classes(n: int, seed: int = 0) -> tuple[Array, Array]:
     return x, y
 
 
-def class_to_wave(n: int, T: int = 12, n_classes: int = 3, seed: int = 0) -> tuple[Array, Array]:
+def class_to_wave(
+    n: int,
+    T: int = 12,
+    n_classes: int = 3,
+    seed: int = 0,
+    amplitude: tuple[float, float] | None = None,
+) -> tuple[Array, Array]:
     """One-to-many: a class id in, a sine wave of that class's frequency out.
 
-    Class ``k`` produces ``sin(2 pi (k + 1) t / T)`` for ``t = 0 .. T-1``.
+    Class ``k`` produces ``a sin(2 pi (k + 1) t / T)`` for ``t = 0 .. T-1``.
+    By default ``a = 1``, so there are only ``n_classes`` distinct inputs.
+    With ``amplitude=(lo, hi)`` each example draws ``a`` uniformly from
+    ``[lo, hi]`` and the input carries it as one more column, so inputs are
+    real-valued and a fresh draw is almost surely new.
 
-    Returns ``x`` (n, n_classes) one-hot and ``y`` (n, T, 1).
+    Returns ``x`` (n, n_classes) one-hot, or (n, n_classes + 1) with the
+    amplitude last, and ``y`` (n, T, 1).
     """
     rng = np.random.default_rng(seed)
     k = rng.integers(0, n_classes, size=n)
     t = np.arange(T)
     y = np.sin(2 * np.pi * (k[:, None] + 1) * t[None, :] / T)[..., None]
-    return np.eye(n_classes, dtype=np.float32)[k], y.astype(np.float32)
+    x = np.eye(n_classes, dtype=np.float32)[k]
+    if amplitude is not None:
+        a = rng.uniform(amplitude[0], amplitude[1], size=n).astype(np.float32)
+        x = np.concatenate([x, a[:, None]], axis=1)
+        y = a[:, None, None] * y
+    return x, y.astype(np.float32)
 
 
 def majority_vote(n: int, T: int = 9, seed: int = 0) -> tuple[Array, Array]:
@@ -174,3 +205,77 @@ def pad_sequences(
 def lengths_to_mask(lengths: Sequence[int], T: int) -> Array:
     """Boolean mask (N, T), True at step ``t`` when ``t < lengths[n]`` (post-padding)."""
     return np.arange(T)[None, :] < np.asarray(lengths)[:, None]
+
+
+#: The parts :func:`draw_split` knows, in the order of its ``fractions``.
+SPLITS = ("train", "val", "test")
+
+
+def split_of(x: Array, fractions: Sequence[float] = (0.8, 0.1, 0.1)) -> Array:
+    """Which part each example's input belongs to: 0 train, 1 validation, 2 test.
+
+    The part is a fixed function of the input's bytes (a BLAKE2b hash mapped
+    to ``[0, 1)`` and cut at the cumulative ``fractions``), so equal inputs
+    always land in the same part, whichever seed drew them, and on every
+    machine (bytes, so the same values in another dtype count as another
+    input).  ``x`` is (n, ...) with any trailing shape; returns (n,) integers.
+    """
+    fractions = np.asarray(fractions, dtype=float)
+    if fractions.ndim != 1 or np.any(fractions < 0) or not np.isclose(fractions.sum(), 1.0):
+        raise ValueError("fractions must be non-negative and sum to 1")
+    u = np.array([_unit_hash(r) for r in _rows(x)], dtype=np.float64)
+    return np.searchsorted(np.cumsum(fractions)[:-1], u, side="right")
+
+
+def draw_split(
+    generator: Callable[..., tuple[Array, Array]],
+    n: int,
+    part: str,
+    seed: int = 0,
+    fractions: Sequence[float] = (0.8, 0.1, 0.1),
+    **kwargs,
+) -> tuple[Array, Array]:
+    """Draw ``n`` examples of a task whose inputs all lie in one part of the input space.
+
+    ``generator(m, seed=s, **kwargs)`` is one of the task functions above
+    (it must return ``(x, y)``); it is called with seeds derived from
+    ``seed`` and only the examples with ``split_of(x, fractions) ==
+    SPLITS.index(part)`` are kept, until there are ``n``.  Sets drawn for
+    different parts therefore share no input, even when the input space is
+    small (then inputs repeat *within* a part).  The result is deterministic
+    given the arguments and has the generator's shapes with ``n`` rows.
+    """
+    if part not in SPLITS:
+        raise ValueError(f"part must be one of {SPLITS}, not {part!r}")
+    want = SPLITS.index(part)
+    share = float(np.asarray(fractions, dtype=float)[want])
+    if share <= 0:
+        raise ValueError(f"fractions gives the part {part!r} no share")
+    xs, ys, have = [], [], 0
+    for k in range(10_000):
+        x, y = generator(max(64, int(1.5 * (n - have) / share)), seed=seed * 10_007 + k, **kwargs)
+        keep = split_of(x, fractions) == want
+        xs.append(x[keep])
+        ys.append(y[keep])
+        have += int(keep.sum())
+        if have >= n:
+            return np.concatenate(xs)[:n], np.concatenate(ys)[:n]
+    raise RuntimeError(f"could not draw {n} examples for part {part!r}")  # pragma: no cover
+
+
+def count_overlap(x_seen: Array, x_new: Array) -> int:
+    """How many rows of ``x_new`` (n, ...) are exactly equal to some row of ``x_seen`` (m, ...)."""
+    seen = {r.tobytes() for r in _rows(x_seen)}
+    return sum(r.tobytes() in seen for r in _rows(x_new))
+
+
+def _unit_hash(row: Array) -> float:
+    """A number in ``[0, 1)`` fixed by the bytes of ``row`` (BLAKE2b, 64 bits)."""
+    digest = hashlib.blake2b(row.tobytes(), digest_size=8).digest()
+    return int.from_bytes(digest, "big") / 2.0**64
+
+
+def _rows(x: Array) -> Array:
+    """``x`` (n, ...) as a C-contiguous (n, d) array, one example per row (also for n = 0)."""
+    x = np.ascontiguousarray(x)
+    return x.reshape(len(x), int(np.prod(x.shape[1:])))

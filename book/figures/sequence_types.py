@@ -13,15 +13,23 @@ from typing import Any
 
 import matplotlib.pyplot as plt
 from matplotlib.patches import FancyArrowPatch, FancyBboxPatch
+from matplotlib.path import Path
 
 #: For each type: which of the unrolled steps take an input and which emit an output,
-#: and (for encoder-decoder) where the encoder hands its state over.
+#: and (for encoder-decoder) where the encoder hands its state over and which
+#: decoder steps read the previous output (a start symbol at the first of them).
 LAYOUTS: dict[str, dict[str, Any]] = {
     "one-to-one": {"steps": 1, "inputs": [0], "outputs": [0]},
     "one-to-many": {"steps": 4, "inputs": [0], "outputs": [0, 1, 2, 3]},
     "many-to-one": {"steps": 4, "inputs": [0, 1, 2, 3], "outputs": [3]},
     "many-to-many (aligned)": {"steps": 4, "inputs": [0, 1, 2, 3], "outputs": [0, 1, 2, 3]},
-    "encoder-decoder": {"steps": 6, "inputs": [0, 1, 2, 3], "outputs": [4, 5], "handover": 3},
+    "encoder-decoder": {
+        "steps": 6,
+        "inputs": [0, 1, 2, 3],
+        "outputs": [4, 5],
+        "handover": 3,
+        "feedback": [4, 5],
+    },
 }
 
 COLORS = {"input": "#cfe2f3", "hidden": "#d9ead3", "output": "#fce5cd", "edge": "#444444"}
@@ -48,13 +56,31 @@ def draw_mapping(ax: Any, kind: str) -> None:
     ``kind`` is a key of :data:`LAYOUTS`.  Inputs ``x_t`` sit at height 0,
     hidden states ``h_t`` at 1, outputs ``y_t`` at 2; horizontal arrows are
     the recurrence.  For ``"encoder-decoder"`` the red arrow is the encoder's
-    final state handed to the decoder.
+    final state handed to the decoder, and each decoder step reads the
+    previous output (dashed arrows; the first reads a start symbol ``<s>``).
     """
     if kind not in LAYOUTS:
         raise ValueError(f"unknown kind {kind!r}; choose from {sorted(LAYOUTS)}")
     spec = LAYOUTS[kind]
     steps, handover = spec["steps"], spec.get("handover")
+    feedback = spec.get("feedback", [])
     n_out = 0
+    for k, t in enumerate(feedback):
+        _box(ax, t, 0, r"$\langle s\rangle$" if k == 0 else f"$y_{{{k}}}$", COLORS["output"])
+        _arrow(ax, (t, 0.22), (t, 0.78))
+        if k > 0:  # elbow from the previous output, over the top and down the right side
+            src, right = feedback[k - 1], steps - 0.55
+            verts = [(src, 2.22), (src, 2.4), (right, 2.4), (right, 0), (t + 0.3, 0)]
+            ax.add_patch(
+                FancyArrowPatch(
+                    path=Path(verts),
+                    arrowstyle="-|>",
+                    mutation_scale=8,
+                    lw=0.8,
+                    ls="--",
+                    color="#777777",
+                )
+            )
     for t in range(steps):
         _box(ax, t, 1, f"$h_{{{t + 1}}}$", COLORS["hidden"])
         if t in spec["inputs"]:
@@ -71,8 +97,8 @@ def draw_mapping(ax: Any, kind: str) -> None:
         ax.axvline(handover + 0.5, color="#999999", ls=":", lw=1)
         ax.text(handover / 2, -0.55, "encoder", ha="center", fontsize=8)
         ax.text((handover + steps) / 2, -0.55, "decoder", ha="center", fontsize=8)
-    ax.set_xlim(-0.6, max(steps, 1.2) - 0.4)
-    ax.set_ylim(-0.8, 2.5)
+    ax.set_xlim(-0.6, max(steps, 1.2) - (0.3 if feedback else 0.4))
+    ax.set_ylim(-0.8, 2.55)
     ax.set_aspect("equal")
     ax.axis("off")
     ax.set_title(kind, fontsize=9)
