@@ -79,9 +79,11 @@ def test_clip_and_adagrad():
 def test_training_learns_and_sampling_is_reproducible():
     text_ids = np.array([0, 1, 2, 3] * 200)  # a period-4 sequence
     cfg = charrnn.CharRNNConfig(hidden=16, seq_len=8, batch_size=4, learning_rate=0.1, eval_every=50, seed=0)
-    res = charrnn.train(text_ids, 4, cfg, steps=150, heldout_ids=text_ids[:200])
+    res = charrnn.train(text_ids, 4, cfg, steps=150, validation_ids=text_ids[:200])
     assert res.losses[-1] < 0.25 * res.losses[0]
-    assert res.best_nats < 0.2
+    assert res.val_nats < 0.2 and res.val_nats == min(h["val_nats"] for h in res.history)
+    X, Y = text_ids[:100].reshape(4, 25), text_ids[1:101].reshape(4, 25)
+    assert abs(charrnn.rows_nats(res.params, X, Y) - charrnn.forward(res.params, X, Y, np.zeros((4, 16)))[0]) < 1e-12
     assert res.steps == 150 and len(res.history) == 3
     a = charrnn.sample(res.params, [0, 1], 12, temperature=1.0, seed=3)
     b = charrnn.sample(res.params, [0, 1], 12, temperature=1.0, seed=3)

@@ -32,9 +32,29 @@ def test_vocabulary_unknown_symbol_and_round_trip():
         tg.Vocabulary.from_json('{"chars": ["a", "b"]}')
 
 
-def test_split_is_contiguous_90_10():
-    tr, ho = tg.split_text("abcdefghij" * 10)
-    assert len(tr) == 90 and tr + ho == "abcdefghij" * 10
+def test_split_is_three_contiguous_disjoint_pieces():
+    text = "".join(chr(0x4E00 + i) for i in range(1000))  # every character distinct: overlaps would show
+    tr, va, te = tg.split_text(text)
+    assert (len(tr), len(va), len(te)) == (800, 100, 100)
+    assert tr + va + te == text  # covers the text, in order
+    assert not (set(tr) & set(va) or set(tr) & set(te) or set(va) & set(te))  # disjoint
+    assert te == text[int(round(len(text) * 0.9)):]  # the test piece is the last 10 %, the old held-out text
+    for n in (7, 10, 465127):
+        pieces = tg.split_text("x" * n, validation=0.15, test=0.05)
+        assert sum(map(len, pieces)) == n and abs(len(pieces[1]) - 0.15 * n) <= 1 and abs(len(pieces[2]) - 0.05 * n) <= 1
+    assert tg.split_text("abcdefghij", validation=0.2, test=0.0) == ("abcdefgh", "ij", "")
+    with pytest.raises(ValueError):
+        tg.split_text(text, validation=0.6, test=0.5)
+
+
+def test_spread_streams_sample_the_whole_text():
+    ids = np.arange(1000)
+    X, Y = tg.spread_streams(ids, 50, 8)
+    assert X.shape == Y.shape == (8, 50) and np.array_equal(Y, X + 1)
+    assert X[0, 0] == 0 and Y[-1, -1] == 999  # the first row starts the text, the last ends it
+    assert np.all(np.diff(X[:, 0]) > 0)
+    X1, _ = tg.spread_streams(ids[:20], 50, 8)  # longer than the text: clipped
+    assert X1.shape == (8, 19)
 
 
 def test_stream_batches_continue_each_other():
@@ -88,11 +108,11 @@ def test_metrics_and_unigram_baseline_on_the_corpus():
 
     m = tg.metrics(math.log(4.0))
     assert math.isclose(m["bpc"], 2.0) and math.isclose(m["perplexity"], 4.0)
-    tr, ho = tg.split_text(load_corpus("python-docs"))
+    tr, va, te = tg.split_text(load_corpus("python-docs"))
     v = tg.Vocabulary.from_text(tr)
-    assert v.size == 104
-    bpc = tg.bits_per_char(tg.unigram_nats(v.encode(tr), v.encode(ho), v.size))
-    assert round(bpc, 2) == 4.67
+    assert v.size == 104 and not v.missing(va) and not v.missing(te)
+    bpc = tg.bits_per_char(tg.unigram_nats(v.encode(tr), v.encode(te), v.size))
+    assert round(bpc, 2) == 4.68
 
 
 def test_sampling_distribution():
@@ -149,13 +169,17 @@ def test_one_hot_input_model(keras_ready):
 
 def test_train_save_load_and_generate(keras_ready, tmp_path):
     text = ("the cat sat on the mat. " * 60)
-    tr, ho = tg.split_text(text)
+    tr, va, _ = tg.split_text(text)
     mc = tg.ModelConfig(cell="gru", units=16, embed=8)
     tc = tg.TrainConfig(batch_size=4, seq_len=20, learning_rate=0.02, eval_every=10, seed=0)
-    res = tg.train(tr, ho, mc, tc, steps=25)
+    res = tg.train(tr, va, mc, tc, steps=25)
     assert res.steps == 25 and [h["step"] for h in res.history] == [10, 20, 25]
-    assert tg.bits_per_char(res.best_nats) == pytest.approx(min(h["heldout_bpc"] for h in res.history))
-    assert res.history[-1]["heldout_bpc"] < math.log2(res.vocab.size)
+    best = min(res.history, key=lambda h: h["val_bpc"])
+    assert tg.bits_per_char(res.val_nats) == pytest.approx(best["val_bpc"])
+    assert tg.bits_per_char(res.train_nats) == pytest.approx(best["train_bpc"])
+    assert tg.bits_per_char(tg.keras_heldout_nats(res.model, res.vocab.encode(va))) == pytest.approx(
+        best["val_bpc"], abs=1e-4)  # the kept model is the one that scored best on validation
+    assert res.history[-1]["val_bpc"] < math.log2(res.vocab.size)
     tg.save(tmp_path / "m", res.model, res.vocab)
     model, vocab = tg.load(tmp_path / "m")
     assert vocab == res.vocab
@@ -163,22 +187,49 @@ def test_train_save_load_and_generate(keras_ready, tmp_path):
     assert tg.StepGenerator(model).generate(p, 30, 0.8, seed=1) == tg.StepGenerator(res.model).generate(p, 30, 0.8, seed=1)
     # random windows and a time budget
     tc2 = tg.TrainConfig(batch_size=4, seq_len=20, contiguous=False, eval_every=5, seed=0)
-    res2 = tg.train(tr, ho, mc, tc2, seconds=1.0)
-    assert res2.steps > 0 and np.isfinite(res2.best_nats)
+    res2 = tg.train(tr, va, mc, tc2, seconds=1.0)
+    assert res2.steps > 0 and np.isfinite(res2.val_nats)
     with pytest.raises(tg.TextgenError, match="too short"):
-        tg.train(tr[:50], ho, mc, tc, steps=1)
+        tg.train(tr[:50], va, mc, tc, steps=1)
+
+
+def test_train_evaluates_on_validation_and_training_text_only(keras_ready, monkeypatch):
+    """train() never sees the test text: every evaluation it makes is on validation rows or training rows."""
+    import book.textgen.training as training
+
+    text = "".join(f"row {i}: {i * 7 % 31} and {i * 3 % 11}.\n" for i in range(400))
+    tr, va, te = tg.split_text(text)
+    seen = []
+    real = training.cross_entropy_nats
+
+    def spy(logits, targets):
+        seen.append(np.array(targets))
+        return real(logits, targets)
+
+    monkeypatch.setattr(training, "cross_entropy_nats", spy)
+    mc = tg.ModelConfig(cell="gru", units=8, embed=4)
+    res = tg.train(tr, va, mc, tg.TrainConfig(batch_size=4, seq_len=16, eval_every=4, seed=0), steps=8)
+    v = res.vocab
+    val_rows = tg.eval_streams(v.encode(va))[1]
+    fit_rows = tg.spread_streams(v.encode(tr), val_rows.shape[1], len(val_rows))[1]
+    assert len(seen) == 2 * len(res.history) == 4
+    for targets in seen:
+        assert np.array_equal(targets, val_rows) or np.array_equal(targets, fit_rows)
+    test_rows = tg.eval_streams(v.encode(te))[1]
+    assert not any(t.shape == test_rows.shape and np.array_equal(t, test_rows) for t in seen)
+    assert all(set(h) == {"step", "seconds", "loss_bpc", "train_bpc", "val_bpc"} for h in res.history)
 
 
 def test_fast_gru_training_follows_the_keras_gru(keras_ready):
     """Same seed, same batches: training with FastGRU gives the Keras GRU's results up to float32 rounding."""
     text = "".join(f"line {i}: the value of x is {i * 7 % 13}.\n" for i in range(300))
-    tr, ho = tg.split_text(text)
+    tr, va, _ = tg.split_text(text)
     mc = tg.ModelConfig(cell="gru", units=12, embed=6)
-    runs = [tg.train(tr, ho, mc, tg.TrainConfig(batch_size=5, seq_len=16, learning_rate=0.01, eval_every=6,
+    runs = [tg.train(tr, va, mc, tg.TrainConfig(batch_size=5, seq_len=16, learning_rate=0.01, eval_every=6,
                                                 fast_gru=fast, seed=3), steps=12) for fast in (False, True)]
     keras_run, fast_run = runs
-    assert [h["heldout_bpc"] for h in fast_run.history] == pytest.approx(
-        [h["heldout_bpc"] for h in keras_run.history], rel=1e-4)
+    assert [h["val_bpc"] for h in fast_run.history] == pytest.approx(
+        [h["val_bpc"] for h in keras_run.history], rel=1e-4)
     assert type(fast_run.model.get_layer("gru_0")).__name__ == "GRU"  # the kept model is a plain Keras GRU
 
 
@@ -198,10 +249,10 @@ def test_locked_dropout_shares_one_mask_across_steps(keras_ready):
 
 def test_weight_dropout_trains_a_fast_gru_and_keeps_a_plain_one(keras_ready):
     text = "".join(f"item {i} costs {i * 3 % 17} coins.\n" for i in range(200))
-    tr, ho = tg.split_text(text)
+    tr, va, _ = tg.split_text(text)
     mc = tg.ModelConfig(cell="gru", units=8, embed=4, dropout=0.1, weight_dropout=0.3)
-    res = tg.train(tr, ho, mc, tg.TrainConfig(batch_size=4, seq_len=12, eval_every=5, seed=1), steps=10)
-    assert type(res.model.get_layer("gru_0")).__name__ == "GRU" and math.isfinite(res.best_nats)
+    res = tg.train(tr, va, mc, tg.TrainConfig(batch_size=4, seq_len=12, eval_every=5, seed=1), steps=10)
+    assert type(res.model.get_layer("gru_0")).__name__ == "GRU" and math.isfinite(res.val_nats)
     assert res.model_config.weight_dropout == 0.3  # the recipe is recorded as trained
     with pytest.raises(tg.TextgenError, match="weight dropout needs"):
         tg.build_model(9, tg.ModelConfig(cell="lstm", units=4, weight_dropout=0.2), fast_gru=True)
@@ -252,9 +303,17 @@ def test_bench_runs_every_recipe_on_a_tiny_budget(keras_ready):
     rows = tg.bench(0.01, stream=io.StringIO())
     assert [r["recipe"].split(":")[0] for r in rows] == ["sources", "tutorial", "numpy min-char-rnn", "ours"]
     for r in rows:
-        assert r["params"] > 0 and r["train_cps"] > 0 and r["gen_cps"] > 0 and 0 < r["bpc"] < 20
+        assert 0 < r["trainable"] <= r["params"] and r["steps"] > 0 and r["train_cps"] > 0 and r["gen_cps"] > 0
+        assert all(0 < r[k] < 20 for k in ("train_bpc", "val_bpc", "test_bpc"))
+    sources = rows[0]
+    assert sources["params"] - sources["trainable"] == 104 * 104  # the frozen one-hot embedding
+    assert all(r["trainable"] == r["params"] for r in rows[1:])
     table = tg.format_table(rows, 0.01)
-    assert "held-out bpc" in table and len(table.splitlines()) == 7
+    head = table.splitlines()[1]
+    assert "valid. bpc" in head and "test bpc" in head and "trainable" in head and len(table.splitlines()) == 7
+    record = tg.bench_record(rows, 0.01, "python-docs", 0)
+    assert json.loads(json.dumps(record))["rows"] == rows
+    assert record["split"] == {"train": 372102, "validation": 46512, "test": 46513} and record["machine"]["cores"]
 
 
 # --------------------------------------------------------------------------- the command line
@@ -317,7 +376,9 @@ def test_cli_train_then_sample(tmp_path):
                 "--weight-decay", "0.01", "--no-shift-passes", "--dropout", "0.1", "--locked-dropout",
                 "--weight-dropout", "0.2", "--average", "0.9")
     assert r.returncode == 0, r.stderr
-    assert "held-out" in r.stderr and "bpc" in r.stderr  # the progress lines
+    assert "validation" in r.stderr and "bpc" in r.stderr  # the progress lines
+    last = r.stdout.strip().splitlines()
+    assert len(last) == 2 and last[0].startswith("validation ") and last[1].startswith("test ")
     assert "oneDNN" not in r.stderr and "absl" not in r.stderr  # oneDNN is on, its banner is not shown
     assert (out / tg.MODEL_FILE).is_file() and (out / tg.VOCAB_FILE).is_file()
     args = ["sample", "--model", str(out), "--prompt", "the ", "--length", "40", "--temperature", "0.9",
@@ -330,9 +391,34 @@ def test_cli_train_then_sample(tmp_path):
     assert lstm.returncode == 0, lstm.stderr
     info = json.loads((tmp_path / "lstm" / tg.VOCAB_FILE).read_text())["info"]
     assert info["model"]["cell"] == "lstm" and info["model"]["weight_dropout"] == 0.0
-    trained = json.loads((out / tg.VOCAB_FILE).read_text())["info"]["model"]
+    saved = json.loads((out / tg.VOCAB_FILE).read_text())["info"]
+    trained = saved["model"]
     assert trained["weight_dropout"] == 0.2 and trained["locked_dropout"] is True
+    assert {"train_bpc", "val_bpc", "test_bpc"} <= set(saved) and float(last[1].split()[1]) == pytest.approx(saved["test_bpc"], abs=6e-4)
+    assert saved["split"] == {"train": 7200, "validation": 900, "test": 900}
     c = run_cli(*args[:-1], "4")
     assert c.returncode == 0
     bad = run_cli("sample", "--model", str(out), "--prompt", "Zebra é")
     assert_usage_error(bad, "'Z'", "'é'", "prompt")
+
+
+def test_cli_bench_and_speed_write_json(tmp_path):
+    path = tmp_path / "results" / "bench.json"
+    r = run_cli("bench", "--minutes", "0.005", "--recipes", "sources", "--threads", "1", "--json", str(path))
+    assert r.returncode == 0, r.stderr
+    record = json.loads(path.read_text())
+    assert record["minutes"] == 0.005 and record["corpus"] == "python-docs" and record["seed"] == 0
+    assert record["machine"]["cores"] == os.cpu_count() and record["machine"]["threads_per_op"] == 1
+    assert record["command"].startswith("python -m book.textgen bench --minutes 0.005")
+    (row,) = record["rows"]
+    assert row["recipe"].startswith("sources") and f"{row['test_bpc']:.3f}" in r.stdout
+    speed = tmp_path / "speed.json"
+    speed.write_text(json.dumps({"machine": {}, "runs": [{"threads": 1, "onednn": True, "old": 1},
+                                                          {"threads": 2, "onednn": False, "old": 1}]}))
+    r = run_cli("speed", "--steps", "1", "--rounds", "1", "--threads", "1", "--json", str(speed))
+    assert r.returncode == 0, r.stderr
+    runs = json.loads(speed.read_text())["runs"]
+    assert [(x["threads"], x["onednn"], "old" in x) for x in runs] == [(2, False, True), (1, True, False)]
+    assert len(runs[1]["keras_ms"]) == len(runs[1]["fast_ms"]) == 1
+    speed.write_text("not json")
+    assert_usage_error(run_cli("speed", "--json", str(speed)), "not a file")

@@ -1,4 +1,6 @@
 """The benchmark: four recipes trained for the same budget on the same split, and step timings.
+
+The split is :func:`book.textgen.split_text`'s: choices on validation, the kept model measured once on test.
 """
 
 from __future__ import annotations
@@ -15,8 +17,8 @@ from book.data import load_corpus
 from book.textgen import charrnn
 from book.textgen.config import OURS_MODEL, OURS_TRAIN, ModelConfig, TrainConfig
 from book.textgen.metrics import bits_per_char, cross_entropy_nats
-from book.textgen.model import build_model
-from book.textgen.pipeline import split_text, training_dataset
+from book.textgen.model import build_model, keras_heldout_nats
+from book.textgen.pipeline import eval_streams, split_text, spread_streams, training_dataset
 from book.textgen.sampling import StepGenerator
 from book.textgen.training import _fmt_time, train
 from book.textgen.vocab import TextgenError, Vocabulary
@@ -43,8 +45,24 @@ def _window_dataset(ids: Array, window: int, batch_size: int, seed: int) -> Any:
     return starts.batch(batch_size, drop_remainder=True).map(gather).prefetch(4)
 
 
-def _train_window_model(train_ids, held_ids, V, seconds, seed):
-    """The sources' recipe on the corpus: one-hot windows of 3, SimpleRNN(50, relu), Adam, batch 32."""
+def _window_nats(model: Any, pieces: Sequence[Array], window: int) -> float:
+    """Mean cross-entropy (nats/char) of a fixed-window model predicting every character after the first ``window``
+    of each contiguous piece of text from the ``window`` characters before it."""
+    X, y = [], []
+    for ids in pieces:
+        idx = np.arange(len(ids) - window)
+        X.append(ids[idx[:, None] + np.arange(window)])
+        y.append(ids[idx + window])
+    logits = model.predict(np.concatenate(X), batch_size=4096, verbose=0)
+    return cross_entropy_nats(logits, np.concatenate(y))
+
+
+def _train_window_model(train_ids: Array, V: int, seconds: float, seed: int) -> tuple[Any, int, int]:
+    """The sources' recipe on the corpus: one-hot windows of 3, SimpleRNN(50, relu), Adam, batch 32.
+
+    Trained for the whole budget and kept as it ends (the recipe has no
+    validation): returns the model, the steps run and the window.
+    """
     import keras
 
     keras.utils.set_random_seed(seed)
@@ -57,11 +75,12 @@ def _train_window_model(train_ids, held_ids, V, seconds, seed):
     model.compile(optimizer="adam", loss=keras.losses.SparseCategoricalCrossentropy(from_logits=True))
     ds = _window_dataset(train_ids, window, B, seed)
     steps = _fit_for(model, ds, seconds, chunk=500)
-    idx = np.arange(len(held_ids) - window)
-    Xh = held_ids[idx[:, None] + np.arange(window)]
-    logits = model.predict(Xh, batch_size=4096, verbose=0)
-    nats = cross_entropy_nats(logits, held_ids[idx + window])
-    return model, nats, steps * B, window  # characters predicted, as for the other recipes
+    return model, steps, window
+
+
+def trainable_params(model: Any) -> int:
+    """The number of a Keras model's trainable parameters (a frozen embedding is not counted)."""
+    return int(sum(int(np.prod(w.shape)) for w in model.trainable_weights))
 
 
 def _fit_for(model: Any, ds: Any, seconds: float, chunk: int) -> int:
@@ -88,15 +107,32 @@ def _generation_speed(gen_fn: Callable[[int], Any], n: int = 300) -> float:
     return n / (time.perf_counter() - t)
 
 
+RECIPES = ("sources", "tutorial", "numpy", "ours")
+
+
 def bench(minutes: float, corpus: str = "python-docs", seed: int = 0, stream: Any = None,
-          recipes: Sequence[str] = ("sources", "tutorial", "numpy", "ours")) -> list[dict[str, Any]]:
-    """Train each recipe for the same budget on the same split; return one row per recipe."""
+          recipes: Sequence[str] = RECIPES) -> list[dict[str, Any]]:
+    """Train each recipe for the same budget on the same split; return one row per recipe.
+
+    Every recipe trains on the training text; those that choose anything
+    (which weights to keep, when to halve the learning rate) choose on the
+    validation text; the kept model is then measured once on the test
+    text.  A row holds ``recipe``, ``trainable`` and ``params`` (trainable
+    and total parameters), ``steps``, ``train_cps`` (characters predicted
+    per second of training), ``train_bpc`` (the kept model on a sample of
+    the training text as long as the validation text, dropout off),
+    ``val_bpc``, ``test_bpc``, ``gen_cps`` (characters generated per
+    second) and, for the recipes that evaluate while they train,
+    ``val_curve``: ``[step, validation bpc]`` at every evaluation.
+    """
     stream = stream if stream is not None else sys.stderr
     seconds = minutes * 60.0
     text = load_corpus(corpus)
-    train_text, held_text = split_text(text)
+    train_text, val_text, test_text = split_text(text)
     vocab = Vocabulary.from_text(train_text)
-    train_ids, held_ids = vocab.encode(train_text), vocab.encode(held_text)
+    train_ids, val_ids, test_ids = (vocab.encode(t) for t in (train_text, val_text, test_text))
+    X_val, _ = eval_streams(val_ids)
+    X_fit, Y_fit = spread_streams(train_ids, X_val.shape[1], len(X_val))
     V = vocab.size
     prompt = vocab.encode("The ")
     rows = []
@@ -104,42 +140,55 @@ def bench(minutes: float, corpus: str = "python-docs", seed: int = 0, stream: An
         stream.write(f"bench: training '{name}' for {_fmt_time(seconds)} ...\n")
         stream.flush()
         if name == "sources":
-            model, nats, chars, window = _train_window_model(train_ids, held_ids, V, seconds, seed)
+            model, steps, window = _train_window_model(train_ids, V, seconds, seed)
+            fit_pieces = [np.concatenate([x, y[-1:]]) for x, y in zip(X_fit, Y_fit, strict=True)]
             gen = StepGenerator(model)
             speed = _generation_speed(lambda n, g=gen: g.generate(prompt, n, 1.0, seed=seed, window=3))
             row = {"recipe": "sources: 3-char windows, SimpleRNN(50, relu), Adam, batch 32",
-                   "params": model.count_params(), "train_cps": chars / seconds, "bpc": bits_per_char(nats),
-                   "gen_cps": speed}
+                   "trainable": trainable_params(model), "params": model.count_params(), "steps": steps,
+                   "train_cps": steps * 32 / seconds,  # one character predicted per window
+                   "train_bpc": bits_per_char(_window_nats(model, fit_pieces, window)),
+                   "val_bpc": bits_per_char(_window_nats(model, [val_ids], window)),
+                   "test_bpc": bits_per_char(_window_nats(model, [test_ids], window)), "gen_cps": speed}
         elif name == "tutorial":
             mc = ModelConfig(cell="gru", units=1024, layers=1, embed=256, dropout=0.0)
             tc = TrainConfig(batch_size=64, seq_len=100, contiguous=False, learning_rate=1e-3, clipnorm=0.0,
                              eval_every=100, patience=10**6, seed=seed)
-            row = _bench_keras("tutorial: Embedding 256, GRU(1024), batch 64 x 100, Adam", train_text, held_text,
-                               vocab, mc, tc, seconds, prompt, seed, stream)
+            row = _bench_keras("tutorial: Embedding 256, GRU(1024), batch 64 x 100, Adam", train_text, val_text,
+                               test_ids, vocab, mc, tc, seconds, prompt, seed, stream)
         elif name == "numpy":
             cfg = charrnn.CharRNNConfig(hidden=256, seq_len=25, batch_size=1, learning_rate=0.03, seed=seed)
-            res = charrnn.train(train_ids, V, cfg, seconds=seconds, heldout_ids=held_ids)
+            res = charrnn.train(train_ids, V, cfg, seconds=seconds, validation_ids=val_ids)
             speed = _generation_speed(lambda n, r=res: charrnn.sample(r.params, prompt, n, seed=seed))
-            row = {"recipe": "numpy min-char-rnn: RNN(256), Adagrad 0.03, seq 25", "params": charrnn.count_params(res.params),
-                   "train_cps": res.chars_per_second, "bpc": bits_per_char(res.best_nats), "gen_cps": speed}
+            n_params = charrnn.count_params(res.params)
+            row = {"recipe": "numpy min-char-rnn: RNN(256), Adagrad 0.03, seq 25", "trainable": n_params,
+                   "params": n_params, "steps": res.steps, "train_cps": res.chars_per_second,
+                   "train_bpc": bits_per_char(charrnn.rows_nats(res.params, X_fit, Y_fit)),
+                   "val_bpc": bits_per_char(res.val_nats),
+                   "test_bpc": bits_per_char(charrnn.heldout_nats(res.params, test_ids)), "gen_cps": speed,
+                   "val_curve": [[h["step"], bits_per_char(h["val_nats"])] for h in res.history]}
         elif name == "ours":
             row = _bench_keras(
                 f"ours: GRU({OURS_MODEL.units}), locked dropout {OURS_MODEL.dropout}, weight dropout "
                 f"{OURS_MODEL.weight_dropout}, stateful {OURS_TRAIN.batch_size} x {OURS_TRAIN.seq_len}, "
                 "shifted passes, clip, cosine lr",
-                train_text, held_text, vocab, OURS_MODEL, replace(OURS_TRAIN, seed=seed), seconds, prompt, seed, stream)
+                train_text, val_text, test_ids, vocab, OURS_MODEL, replace(OURS_TRAIN, seed=seed), seconds, prompt,
+                seed, stream)
         else:
             raise TextgenError(f"unknown recipe {name!r}")
         rows.append(row)
     return rows
 
 
-def _bench_keras(label, train_text, held_text, vocab, mc, tc, seconds, prompt, seed, stream) -> dict[str, Any]:
-    res = train(train_text, held_text, mc, tc, seconds=seconds, vocab=vocab, progress=True, stream=stream)
+def _bench_keras(label, train_text, val_text, test_ids, vocab, mc, tc, seconds, prompt, seed, stream) -> dict[str, Any]:
+    res = train(train_text, val_text, mc, tc, seconds=seconds, vocab=vocab, progress=True, stream=stream)
+    test_nats = keras_heldout_nats(res.model, test_ids)  # once, after training
     gen = StepGenerator(res.model)
     speed = _generation_speed(lambda n: gen.generate(prompt, n, 1.0, seed=seed))
-    return {"recipe": label, "params": res.model.count_params(), "train_cps": res.chars_per_second,
-            "bpc": bits_per_char(res.best_nats), "gen_cps": speed}
+    return {"recipe": label, "trainable": trainable_params(res.model), "params": res.model.count_params(),
+            "steps": res.steps, "train_cps": res.chars_per_second, "train_bpc": bits_per_char(res.train_nats),
+            "val_bpc": bits_per_char(res.val_nats), "test_bpc": bits_per_char(test_nats), "gen_cps": speed,
+            "val_curve": [[h["step"], h["val_bpc"]] for h in res.history]}
 
 
 def step_times(steps: int = 10, corpus: str = "python-docs", model_config: ModelConfig | None = None,
@@ -157,7 +206,7 @@ def step_times(steps: int = 10, corpus: str = "python-docs", model_config: Model
 
     mc = replace(model_config or OURS_MODEL, weight_dropout=0.0)
     tc = config or OURS_TRAIN
-    text, _ = split_text(load_corpus(corpus))
+    text, _, _ = split_text(load_corpus(corpus))
     vocab = Vocabulary.from_text(text)
     ds, _ = training_dataset(vocab.encode(text), tc)
     # the batches are drawn once: a tf.data iterator started per timed round costs up to a second
@@ -184,11 +233,47 @@ def step_times(steps: int = 10, corpus: str = "python-docs", model_config: Model
 
 
 def format_table(rows: Sequence[dict[str, Any]], minutes: float) -> str:
+    """The benchmark as a text table: one line of set-up, a header, a rule, one line per recipe."""
     w = max([len("recipe"), *(len(r["recipe"]) for r in rows)])
-    head = f"{'recipe':<{w}} {'params':>9} {'train chars/s':>13} {'held-out bpc':>12} {'gen chars/s':>11}"
-    lines = [f"budget: {minutes:g} min of training per recipe; held-out: last 10% of the corpus", head,
-             "-" * len(head)]
+    head = (f"{'recipe':<{w}} {'trainable':>9} {'total':>9} {'steps':>7} {'train chars/s':>13} "
+            f"{'train bpc':>9} {'valid. bpc':>10} {'test bpc':>8} {'gen chars/s':>11}")
+    lines = [f"budget: {minutes:g} min of training per recipe; bits per character on the training text "
+             "(a sample, dropout off), on validation (the 10% after it, for every choice) and on test "
+             "(the last 10%, measured once at the end)", head, "-" * len(head)]
     for r in rows:
-        lines.append(f"{r['recipe']:<{w}} {r['params']:>9,} {r['train_cps']:>13,.0f} {r['bpc']:>12.3f} "
-                     f"{r['gen_cps']:>11,.0f}")
+        lines.append(f"{r['recipe']:<{w}} {r['trainable']:>9,} {r['params']:>9,} {r['steps']:>7,} "
+                     f"{r['train_cps']:>13,.0f} {r['train_bpc']:>9.3f} {r['val_bpc']:>10.3f} "
+                     f"{r['test_bpc']:>8.3f} {r['gen_cps']:>11,.0f}")
     return "\n".join(lines)
+
+
+def machine() -> dict[str, Any]:
+    """What the benchmark ran on, without a date: CPU cores and model, TensorFlow's threads, oneDNN, GPUs."""
+    import os
+    import platform
+
+    cpu = platform.processor() or platform.machine()
+    try:
+        with open("/proc/cpuinfo", encoding="utf-8") as f:
+            cpu = next((line.split(":", 1)[1].strip() for line in f if line.startswith("model name")), cpu)
+    except OSError:
+        pass
+    info: dict[str, Any] = {"cores": os.cpu_count(), "cpu": cpu,
+                            "onednn": os.environ.get("TF_ENABLE_ONEDNN_OPTS", "1") != "0"}
+    if "tensorflow" in sys.modules:
+        import tensorflow as tf
+
+        info["threads_per_op"] = tf.config.threading.get_intra_op_parallelism_threads()
+        info["ops_at_once"] = tf.config.threading.get_inter_op_parallelism_threads()
+        info["gpus"] = len(tf.config.list_physical_devices("GPU"))
+    return info
+
+
+def bench_record(rows: Sequence[dict[str, Any]], minutes: float, corpus: str, seed: int) -> dict[str, Any]:
+    """What ``bench --json`` writes: the budget, corpus, seed, split sizes, machine and rows."""
+    train_text, val_text, test_text = split_text(load_corpus(corpus))
+    return {"minutes": minutes, "corpus": corpus, "seed": seed,
+            "split": {"train": len(train_text), "validation": len(val_text), "test": len(test_text)},
+            "machine": machine(), "command": f"python -m book.textgen bench --minutes {minutes:g} --corpus {corpus} "
+                                             f"--seed {seed}",
+            "rows": [dict(r) for r in rows]}

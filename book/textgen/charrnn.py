@@ -127,11 +127,15 @@ def heldout_nats(params: Params, ids: Array, streams: int | None = None) -> floa
     """Mean cross-entropy (nats/char) on contiguous text run as ``streams`` rows from a zero state.
 
     ``streams`` defaults to :data:`book.textgen.EVAL_STREAMS`, so that both
-    kinds of model are scored the same way.
+    kinds of model are scored the same way (on validation or on test text).
     """
 
     streams = EVAL_STREAMS if streams is None else streams
-    X, Y = eval_streams(ids, streams)
+    return rows_nats(params, *eval_streams(ids, streams))
+
+
+def rows_nats(params: Params, X: Array, Y: Array) -> float:
+    """Mean cross-entropy (nats/char) of rows of inputs ``X`` and targets ``Y`` (S, L), each from a zero state."""
     loss, _ = forward(params, X, Y, np.zeros((X.shape[0], params["W_hh"].shape[0])))
     return loss
 
@@ -149,8 +153,8 @@ class CharRNNConfig:
 
 @dataclass
 class CharRNNResult:
-    params: Params  # the best by held-out loss (the last if none was given)
-    best_nats: float
+    params: Params  # the best by validation loss (the last if no validation text was given)
+    val_nats: float  # the kept parameters' validation loss (inf without validation text)
     steps: int
     train_seconds: float
     chars_per_second: float
@@ -160,15 +164,16 @@ class CharRNNResult:
 
 def train(
     train_ids: Array, V: int, config: CharRNNConfig, steps: int | None = None, seconds: float | None = None,
-    heldout_ids: Array | None = None,
+    validation_ids: Array | None = None,
 ) -> CharRNNResult:
     """Train the vanilla RNN for ``steps`` chunks or ``seconds`` of training time.
 
     The training text is cut into ``batch_size`` contiguous streams that are
     read ``seq_len`` characters at a time; the last state of one chunk is the
     first of the next, and the state is zeroed when a pass over the text ends.
-    With ``heldout_ids`` the held-out loss is measured every ``eval_every``
-    steps (not counted in the time) and the best parameters are kept.
+    With ``validation_ids`` the validation loss is measured every
+    ``eval_every`` steps (not counted in the time) and the best parameters
+    are kept.
     """
 
     if (steps is None) == (seconds is None):
@@ -184,11 +189,11 @@ def train(
     def evaluate() -> None:
         nonlocal best, best_params, eval_time
         t = time.perf_counter()
-        nats = heldout_nats(params, heldout_ids)
+        nats = heldout_nats(params, validation_ids)
         if nats < best:
             best, best_params = nats, {k: v.copy() for k, v in params.items()}
         eval_time += time.perf_counter() - t
-        history.append({"step": step, "heldout_nats": nats})
+        history.append({"step": step, "val_nats": nats})
 
     while True:
         elapsed = time.perf_counter() - t0 - eval_time
@@ -201,14 +206,14 @@ def train(
         adagrad_update(params, clip_elementwise(grads, config.clip), memory, config.learning_rate)
         losses.append(loss)
         step += 1
-        if heldout_ids is not None and step % config.eval_every == 0:
+        if validation_ids is not None and step % config.eval_every == 0:
             evaluate()
     train_seconds = time.perf_counter() - t0 - eval_time
-    if heldout_ids is not None and (not history or history[-1]["step"] != step):
+    if validation_ids is not None and (not history or history[-1]["step"] != step):
         evaluate()
     return CharRNNResult(
         params=best_params if best_params is not None else params,
-        best_nats=best,
+        val_nats=best,
         steps=step,
         train_seconds=train_seconds,
         chars_per_second=step * config.batch_size * config.seq_len / max(train_seconds, 1e-9),

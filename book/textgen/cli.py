@@ -8,8 +8,10 @@ folder that holds no model) gets one line on stderr and exit status 2.
 from __future__ import annotations
 
 import argparse
+import json
 import math
 import os
+import shlex
 import sys
 from collections.abc import Callable, Sequence
 from dataclasses import asdict, replace
@@ -19,10 +21,10 @@ from typing import Any
 import numpy as np
 
 from book.data import DataError, load_corpus
-from book.textgen.bench import bench, format_table, step_times
+from book.textgen.bench import RECIPES, bench, bench_record, format_table, machine, step_times
 from book.textgen.config import OURS_MODEL, OURS_TRAIN, ModelConfig
 from book.textgen.metrics import bits_per_char, perplexity
-from book.textgen.model import MODEL_FILE, VOCAB_FILE, load, save
+from book.textgen.model import MODEL_FILE, VOCAB_FILE, keras_heldout_nats, load, save
 from book.textgen.pipeline import eval_streams, split_text, stream_batches
 from book.textgen.sampling import StepGenerator
 from book.textgen.training import train
@@ -127,6 +129,8 @@ def make_parser() -> argparse.ArgumentParser:
     sp = sub.add_parser("speed", help="time training steps of our model with Keras's GRU and with FastGRU")
     sp.add_argument("--steps", type=_positive(int, "--steps"), default=10, help="timed steps per round")
     sp.add_argument("--rounds", type=_positive(int, "--rounds"), default=7, help="alternating rounds per layer")
+    sp.add_argument("--json", metavar="PATH",
+                    help="also record the timings in this JSON file (one entry per --threads/--onednn setting)")
     _engine_options(sp)
     b = sub.add_parser("bench", help="train four recipes for the same budget and print one table")
     b.add_argument("--minutes", type=_positive(float, "--minutes"), default=5.0)
@@ -134,6 +138,7 @@ def make_parser() -> argparse.ArgumentParser:
     b.add_argument("--recipes", default="sources,tutorial,numpy,ours",
                    help="comma-separated subset of sources,tutorial,numpy,ours")
     b.add_argument("--seed", type=int, default=0)
+    b.add_argument("--json", metavar="PATH", help="also write the rows, budget, corpus, seed and machine here")
     _engine_options(b)
     return p
 
@@ -144,9 +149,8 @@ def _quiet_tf(onednn: bool | None = None) -> None:
     ``onednn`` turns TensorFlow's oneDNN CPU kernels on or off (``None``: as
     the environment says, off by default).  They change the order of sums, so
     the notebooks keep them off for outputs that are the same on every CPU;
-    ``train``, ``bench`` and ``speed`` turn them on: a training step of the
-    benchmark's GRU(384) took 148 instead of 162 ms with Keras's GRU and 130
-    instead of 139 ms with FastGRU on 2 cores (``speed``, medians).  With them on, TensorFlow
+    ``train``, ``bench`` and ``speed`` turn them on (``speed --no-onednn``
+    measures the difference; the appendix to Chapter 8 prints it).  With them on, TensorFlow
     writes a banner to the process's standard error when it loads, before any
     logging switch applies, so the import runs with file descriptor 2 sent to
     ``/dev/null``.
@@ -177,12 +181,12 @@ def default_threads() -> int:
 def set_threads(intra_op: int) -> None:
     """Run each TensorFlow operation on ``intra_op`` threads and up to 2 operations at once.
 
-    Must run before TensorFlow executes anything.  On the 2-core machines this
-    book is built on, one thread per operation with two operations side by side
-    trained the benchmark's GRU(384) about 20 % faster (245 against 310 ms per
-    step of 128 x 50) than TensorFlow's default of 2 and 2: the recurrent
-    matrices are too small to gain from being split across cores, while the
-    forward and backward graphs have independent operations to overlap.
+    Must run before TensorFlow executes anything.  The default, half the
+    cores per operation with two operations side by side, is meant for small
+    recurrent matrices that gain little from being split across cores while
+    the forward and backward graphs have independent operations to overlap;
+    ``speed --threads N`` measures a setting (the appendix to Chapter 8
+    prints the measurements).
     """
     import tensorflow as tf
 
@@ -198,7 +202,7 @@ def cmd_train(args: argparse.Namespace) -> int:
     elif weight_dropout and not fast_gru:
         raise UsageError("--weight-dropout needs --cell gru and --fast-gru")
     text = load_corpus(args.corpus)
-    train_text, held_text = split_text(text)
+    train_text, val_text, test_text = split_text(text)
     mc = ModelConfig(cell=args.cell, units=args.units, layers=args.layers, embed=args.embed, dropout=args.dropout,
                      locked_dropout=args.locked_dropout, weight_dropout=weight_dropout)
     tc = replace(OURS_TRAIN, batch_size=args.batch_size, seq_len=args.seq_len, learning_rate=args.lr,
@@ -207,19 +211,26 @@ def cmd_train(args: argparse.Namespace) -> int:
     vocab = Vocabulary.from_text(train_text)
     # validate the sizes before TensorFlow loads
     stream_batches(vocab.encode(train_text[: args.batch_size * args.seq_len + 1]), args.batch_size, args.seq_len)
-    eval_streams(vocab.encode(held_text))
+    eval_streams(vocab.encode(val_text))
+    test_ids = vocab.encode(test_text)
+    eval_streams(test_ids)
     _quiet_tf(args.onednn)
     set_threads(args.threads)
     if args.steps is not None:
-        res = train(train_text, held_text, mc, tc, steps=args.steps, vocab=vocab, progress=True)
+        res = train(train_text, val_text, mc, tc, steps=args.steps, vocab=vocab, progress=True)
     else:
-        res = train(train_text, held_text, mc, tc, seconds=60.0 * (args.minutes or 5.0), vocab=vocab, progress=True)
+        res = train(train_text, val_text, mc, tc, seconds=60.0 * (args.minutes or 5.0), vocab=vocab, progress=True)
+    test_nats = keras_heldout_nats(res.model, test_ids)  # once, on the kept model, after training
     info = {"corpus": str(args.corpus) if args.corpus in ("python-docs",) else Path(args.corpus).name,
             "model": asdict(mc), "train": asdict(tc), "steps": res.steps,
-            "heldout_bpc": round(bits_per_char(res.best_nats), 4)}
+            "split": {"train": len(train_text), "validation": len(val_text), "test": len(test_text)},
+            "train_bpc": round(bits_per_char(res.train_nats), 4), "val_bpc": round(bits_per_char(res.val_nats), 4),
+            "test_bpc": round(bits_per_char(test_nats), 4)}
     save(args.out, res.model, vocab, info)
-    print(f"held-out {bits_per_char(res.best_nats):.3f} bits/char (perplexity {perplexity(res.best_nats):.2f}) "
-          f"after {res.steps} steps, {res.train_seconds:.0f} s; saved to {args.out}")
+    print(f"validation {bits_per_char(res.val_nats):.3f} bits/char (perplexity {perplexity(res.val_nats):.2f}), "
+          f"the kept model, after {res.steps} steps, {res.train_seconds:.0f} s")
+    print(f"test {bits_per_char(test_nats):.3f} bits/char (perplexity {perplexity(test_nats):.2f}), "
+          f"measured once; saved to {args.out}")
     return 0
 
 
@@ -240,9 +251,15 @@ def cmd_sample(args: argparse.Namespace) -> int:
     return 0
 
 
+def _write_json(path: str | Path, record: Any) -> None:
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(json.dumps(record, indent=1) + "\n", encoding="utf-8")
+
+
 def cmd_bench(args: argparse.Namespace) -> int:
     recipes = [r.strip() for r in args.recipes.split(",") if r.strip()]
-    bad = [r for r in recipes if r not in ("sources", "tutorial", "numpy", "ours")]
+    bad = [r for r in recipes if r not in RECIPES]
     if bad or not recipes:
         raise UsageError(f"--recipes: unknown recipe {', '.join(bad) or '(none)'} (use sources, tutorial, numpy, ours)")
     load_corpus(args.corpus)
@@ -250,10 +267,22 @@ def cmd_bench(args: argparse.Namespace) -> int:
     set_threads(args.threads)
     rows = bench(args.minutes, args.corpus, args.seed, recipes=recipes)
     print(format_table(rows, args.minutes))
+    if args.json:
+        record = bench_record(rows, args.minutes, args.corpus, args.seed)
+        record["command"] = "python -m book.textgen " + shlex.join(args.argv)
+        _write_json(args.json, record)
     return 0
 
 
 def cmd_speed(args: argparse.Namespace) -> int:
+    if args.json and Path(args.json).exists():  # check before the minutes of timing
+        try:
+            old = json.loads(Path(args.json).read_text(encoding="utf-8"))
+            runs = [r for r in old["runs"] if (r["threads"], r["onednn"]) != (args.threads, args.onednn)]
+        except (ValueError, KeyError, TypeError):
+            raise TextgenError(f"{args.json}: not a file that 'speed --json' wrote") from None
+    else:
+        runs = []
     _quiet_tf(args.onednn)
     set_threads(args.threads)
     times = step_times(args.steps, rounds=args.rounds)
@@ -265,13 +294,21 @@ def cmd_speed(args: argparse.Namespace) -> int:
         t = times[name]
         print(f"{label:<17}{min(t):9.1f}{float(np.median(t)):9.1f}{max(t):9.1f}")
     print(f"FastGRU speed-up (medians): {float(np.median(times['keras']) / np.median(times['fast'])):.2f}x")
+    if args.json:
+        runs.append({"threads": args.threads, "onednn": args.onednn, "steps": args.steps, "rounds": args.rounds,
+                     "batch": [B, T], "units": OURS_MODEL.units, "keras_ms": times["keras"],
+                     "fast_ms": times["fast"], "command": "python -m book.textgen " + shlex.join(args.argv)})
+        _write_json(args.json, {"machine": {k: v for k, v in machine().items() if k not in ("threads_per_op", "onednn")},
+                                "runs": runs})
     return 0
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     parser = make_parser()
     try:
+        argv = list(sys.argv[1:] if argv is None else argv)
         args = parser.parse_args(argv)
+        args.argv = argv
         commands = {"train": cmd_train, "sample": cmd_sample, "bench": cmd_bench, "speed": cmd_speed}
         return commands[args.command](args)
     except UsageError as exc:

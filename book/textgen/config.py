@@ -36,7 +36,7 @@ class TrainConfig:
     fast_gru: bool = True  # train GRUs as book.textgen.fastgru.FastGRU (the kept model is a plain Keras GRU)
     average: float = 0.0  # > 0: evaluate and keep a moving average of the weights with this decay
     decay: bool = True  # cosine decay of the learning rate over the steps or the time budget, to 5%
-    eval_every: int = 200  # steps between held-out evaluations
+    eval_every: int = 200  # steps between evaluations on the validation text
     patience: int = 2  # evaluations without improvement before the learning rate halves
     max_halvings: int = 3  # stop early after this many halvings without improvement
     seed: int = 0

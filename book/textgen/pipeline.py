@@ -1,10 +1,12 @@
 """The text as training batches and evaluation rows.
 
-:func:`split_text`, :func:`stream_batches` (contiguous batches whose rows
-continue each other, for a stateful model and truncated BPTT),
-:func:`random_windows` (independent windows, the usual alternative),
-:func:`training_dataset` (either, served to Keras as a ``tf.data`` pipeline)
-and :func:`eval_streams`.
+:func:`split_text` (train, validation, test), :func:`stream_batches`
+(contiguous batches whose rows continue each other, for a stateful model and
+truncated BPTT), :func:`random_windows` (independent windows, the usual
+alternative), :func:`training_dataset` (either, served to Keras as a
+``tf.data`` pipeline), :func:`eval_streams` (held-out text as long rows) and
+:func:`spread_streams` (rows taken at evenly spaced places of the training
+text, to measure the fit to it).
 """
 
 from __future__ import annotations
@@ -19,10 +21,20 @@ from book.textgen.vocab import TextgenError
 Array = np.ndarray
 
 
-def split_text(text: str, holdout: float = 0.1) -> tuple[str, str]:
-    """First ``1 - holdout`` of the text for training, the rest held out (no shuffling)."""
-    n = int(round(len(text) * (1.0 - holdout)))
-    return text[:n], text[n:]
+def split_text(text: str, validation: float = 0.1, test: float = 0.1) -> tuple[str, str, str]:
+    """Three contiguous pieces, in order, without shuffling: ``(train, validation, test)``.
+
+    The first ``1 - validation - test`` of the text is for training, the next
+    ``validation`` for every choice made while training (which weights to
+    keep, when to halve the learning rate, when to stop), and the last
+    ``test`` is measured once, at the end.  The pieces are disjoint and add
+    up to the text: ``train + validation + test == text``.
+    """
+    if not (0 <= validation < 1 and 0 <= test < 1 and validation + test < 1):
+        raise ValueError(f"validation and test must be fractions with a sum below 1, got {validation} and {test}")
+    n_train = int(round(len(text) * (1.0 - validation - test)))
+    n_val = int(round(len(text) * (1.0 - test)))
+    return text[:n_train], text[n_train:n_val], text[n_val:]
 
 
 def stream_batches(ids: Array, batch_size: int, seq_len: int) -> tuple[Array, Array]:
@@ -122,8 +134,7 @@ def training_dataset(ids: Array, config: TrainConfig, passes: int = 4096) -> tup
 
 #: Held-out text is evaluated as this many long rows side by side, each from a
 #: zero state.  Every row pays a warm-up of a few dozen characters before its
-#: state holds context; with 8 rows of the python-docs held-out text that costs
-#: about 0.001 bits per character against one single stream (64 rows: 0.01-0.015).
+#: state holds context, so fewer, longer rows score slightly lower.
 EVAL_STREAMS = 8
 
 
@@ -135,3 +146,22 @@ def eval_streams(ids: Array, streams: int = EVAL_STREAMS) -> tuple[Array, Array]
     if L < 1:
         raise TextgenError(f"the held-out text is too short to evaluate: {len(ids)} characters")
     return ids[: streams * L].reshape(streams, L), ids[1 : streams * L + 1].reshape(streams, L)
+
+
+def spread_streams(ids: Array, length: int, streams: int = EVAL_STREAMS) -> tuple[Array, Array]:
+    """``streams`` rows of ``length`` inputs and next-character targets from evenly spaced places of ``ids``.
+
+    Row ``r`` starts at ``r * (len(ids) - length - 1) // (streams - 1)``, so the
+    rows sample the whole text (the first starts at its beginning, the last
+    ends at its end) instead of one end of it.  Used to measure how well a
+    model fits its training text, on as many characters as the validation
+    text, with the same zero-state rows (see :func:`eval_streams`).
+    """
+    ids = np.asarray(ids, dtype=np.int32)
+    length = max(1, min(int(length), len(ids) - 1))
+    if len(ids) < 2:
+        raise TextgenError(f"the text is too short to evaluate: {len(ids)} characters")
+    last = len(ids) - length - 1
+    starts = [0] if streams == 1 else [r * last // (streams - 1) for r in range(streams)]
+    idx = np.asarray(starts)[:, None] + np.arange(length)
+    return ids[idx], ids[idx + 1]

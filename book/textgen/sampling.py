@@ -1,7 +1,8 @@
 """Choosing the next character, and generating text with a carried state in NumPy.
 
 :func:`sampling_distribution` / :func:`sample_index`: temperature, top-k and
-nucleus (top-p) sampling.  :class:`StepGenerator`: generation from a trained
+nucleus (top-p) sampling.  :func:`find_cycle`: where a generated text ends in
+a loop.  :class:`StepGenerator`: generation from a trained
 Keras model's weights, one step per new character.
 """
 
@@ -60,6 +61,23 @@ def sample_index(
     return int(np.searchsorted(np.cumsum(p), rng.random() * p.sum(), side="right").clip(0, p.size - 1))
 
 
+def find_cycle(seq: Sequence[Any], min_length: int = 100) -> tuple[int, int] | None:
+    """Where ``seq`` ends in a loop: ``(mu, lam)`` or ``None``.
+
+    ``lam`` is the shortest period with which the end of ``seq`` repeats,
+    ``seq[i] == seq[i + lam]`` for every ``i`` from ``mu`` on, over a tail
+    ``seq[mu:]`` of at least ``min_length`` items and two periods; ``mu`` is
+    where that tail starts.  A generator whose output ends in such a tail has
+    been repeating the same ``lam`` characters for ``len(seq) - mu`` of them.
+    """
+    n = len(seq)
+    for lam in range(1, n // 2 + 1):
+        i = n - lam - 1
+        while i >= 0 and seq[i] == seq[i + lam]:
+            i -= 1
+        if n - (i + 1) >= max(min_length, 2 * lam):
+            return i + 1, lam
+    return None
 
 
 class StepGenerator:

@@ -1,4 +1,10 @@
-"""Training a character model: held-out evaluation, best-model keeping, learning-rate halving, early stopping.
+"""Training a character model: validation, best-model keeping, learning-rate halving, early stopping.
+
+:func:`train` sees the training text and the validation text only; every
+choice it makes (which weights to keep, when to halve the learning rate,
+when to stop) is made on the validation text.  The test text of
+:func:`book.textgen.split_text` is for the caller to measure once, after
+training (``python -m book.textgen train`` and ``bench`` do).
 """
 
 from __future__ import annotations
@@ -14,7 +20,7 @@ import numpy as np
 from book.textgen.config import ModelConfig, TrainConfig
 from book.textgen.metrics import bits_per_char, cross_entropy_nats
 from book.textgen.model import build_model, reset_states
-from book.textgen.pipeline import eval_streams, training_dataset
+from book.textgen.pipeline import eval_streams, spread_streams, training_dataset
 from book.textgen.vocab import Vocabulary
 
 Array = np.ndarray
@@ -22,12 +28,25 @@ Array = np.ndarray
 
 @dataclass
 class TrainResult:
-    """The best model (stateless, by held-out loss) and how training went."""
+    """The best model (stateless, by validation loss) and how training went.
+
+    ``val_nats``: the kept model's cross-entropy on the validation text;
+    ``train_nats``: the same model, dropout off, on a sample of the training
+    text as long as the validation text (:func:`spread_streams`), so the two
+    compare how well the model fits text it trained on with text it did not.
+    ``history`` has one dict per evaluation: ``step``, ``seconds`` (of
+    training, evaluation not counted), ``train_bpc`` and ``val_bpc``
+    (measured as above, with the weights of that moment) and ``loss_bpc``,
+    Keras's running mean of the training loss over the steps since the
+    previous evaluation, with dropout on: the number ``fit`` reports, which
+    is neither a measurement of one set of weights nor one without dropout.
+    """
 
     model: Any
     vocab: Vocabulary
     model_config: ModelConfig
-    best_nats: float
+    val_nats: float
+    train_nats: float
     steps: int
     train_seconds: float
     chars_per_second: float
@@ -101,19 +120,22 @@ class WeightAverage:
 
 
 def train(
-    train_text: str, heldout_text: str, model_config: ModelConfig, config: TrainConfig,
+    train_text: str, validation_text: str, model_config: ModelConfig, config: TrainConfig,
     steps: int | None = None, seconds: float | None = None, vocab: Vocabulary | None = None,
     progress: bool = False, stream: Any = None,
 ) -> TrainResult:
-    """Train a character model; keep the weights with the lowest held-out loss.
+    """Train a character model; keep the weights with the lowest validation loss.
 
     Exactly one of ``steps`` (reproducible: a fixed number of batches) and
     ``seconds`` (a budget of training time; evaluation is not counted) is
-    given.  Every ``config.eval_every`` steps the held-out cross-entropy is
-    measured; the best weights are kept; after ``patience`` evaluations
-    without improvement the learning rate halves, and after ``max_halvings``
-    such halvings training stops early (the held-out loss has stopped
-    improving: the model is overfitting).
+    given.  Every ``config.eval_every`` steps the validation cross-entropy
+    is measured (with dropout off), and so is the cross-entropy on a sample
+    of the training text of the same length; the weights with the best
+    validation loss are kept; after ``patience`` evaluations without
+    improvement the learning rate halves, and after ``max_halvings`` such
+    halvings training stops early (the validation loss has stopped
+    improving).  The test text is never passed in: measure it on the
+    returned model, once.
     """
     import keras
     import tensorflow as tf
@@ -122,15 +144,23 @@ def train(
         raise ValueError("give exactly one of steps and seconds")
     keras.utils.set_random_seed(config.seed)
     vocab = vocab or Vocabulary.from_text(train_text)
-    train_ids, held_ids = vocab.encode(train_text), vocab.encode(heldout_text)
+    train_ids, val_ids = vocab.encode(train_text), vocab.encode(validation_text)
     B, T = config.batch_size, config.seq_len
     ds, per_pass = training_dataset(train_ids, config)
-    eval_streams(held_ids)  # raises if too short
+    X_val, Y_val = eval_streams(val_ids)  # raises if too short
+    X_fit, Y_fit = spread_streams(train_ids, X_val.shape[1], len(X_val))
 
     model = build_model(vocab.size, model_config, B, T, stateful=config.contiguous, fast_gru=config.fast_gru)
     evaluator = build_model(vocab.size, replace(model_config, weight_dropout=0.0))  # plain Keras layers
-    X_held, Y_held = eval_streams(held_ids)
     eval_logits = tf.function(lambda x: evaluator(x, training=False))
+
+    def evaluate() -> tuple[float, float]:
+        """(validation nats, training-sample nats) of the evaluator's weights, dropout off."""
+        if X_fit.shape == X_val.shape:  # one call for both: the loop over the characters dominates
+            logits = eval_logits(np.concatenate([X_val, X_fit])).numpy()
+            return cross_entropy_nats(logits[: len(X_val)], Y_val), cross_entropy_nats(logits[len(X_val):], Y_fit)
+        return (cross_entropy_nats(eval_logits(X_val).numpy(), Y_val),
+                cross_entropy_nats(eval_logits(X_fit).numpy(), Y_fit))
     if config.weight_decay:
         optimizer = keras.optimizers.AdamW(config.learning_rate, weight_decay=config.weight_decay,
                                            clipnorm=config.clipnorm or None)
@@ -143,8 +173,8 @@ def train(
     average = WeightAverage(model, config.average) if config.average else None
     total = steps if steps is not None else seconds
     bar = Progress(float(total), "steps" if steps is not None else "s", stream) if progress else None
-    state = {"best": math.inf, "weights": None, "bad": 0, "halvings": 0, "step": 0, "eval_time": 0.0,
-             "t0": 0.0, "history": [], "train_loss": math.nan}
+    state = {"best": math.inf, "best_fit": math.nan, "weights": None, "bad": 0, "halvings": 0, "step": 0,
+             "eval_time": 0.0, "t0": 0.0, "history": [], "train_loss": math.nan}
 
     class Monitor(keras.callbacks.Callback):
         def on_train_begin(self, logs=None):
@@ -173,10 +203,11 @@ def train(
             t = time.perf_counter()
             state["train_loss"] = float((logs or {}).get("loss", math.nan))
             evaluator.set_weights(average.get_weights() if average is not None else self.model.get_weights())
-            nats = cross_entropy_nats(eval_logits(X_held).numpy(), Y_held)
+            nats, fit_nats = evaluate()
             improved = nats < state["best"] - 1e-4
             if improved:
-                state["best"], state["weights"], state["bad"] = nats, evaluator.get_weights(), 0
+                state["best"], state["best_fit"], state["weights"], state["bad"] = (
+                    nats, fit_nats, evaluator.get_weights(), 0)
             else:
                 state["bad"] += 1
                 if state["bad"] >= config.patience:
@@ -186,12 +217,12 @@ def train(
                         self.model.stop_training = True
             state["eval_time"] += time.perf_counter() - t
             state["history"].append({"step": state["step"], "seconds": self.elapsed(),
-                                     "train_bpc": bits_per_char(state["train_loss"]),
-                                     "heldout_bpc": bits_per_char(nats)})
+                                     "loss_bpc": bits_per_char(state["train_loss"]),
+                                     "train_bpc": bits_per_char(fit_nats), "val_bpc": bits_per_char(nats)})
             if bar:
                 done = state["step"] if steps is not None else self.elapsed()
-                bar.update(done, f"step {state['step']}  train {bits_per_char(state['train_loss']):.3f} bpc  "
-                                 f"held-out {bits_per_char(nats):.3f} bpc (best {bits_per_char(state['best']):.3f})")
+                bar.update(done, f"step {state['step']}  train {bits_per_char(fit_nats):.3f} bpc  "
+                                 f"validation {bits_per_char(nats):.3f} bpc (best {bits_per_char(state['best']):.3f})")
 
     chunk = config.eval_every
     if steps is not None:
@@ -216,7 +247,8 @@ def train(
     if state["weights"] is not None:
         evaluator.set_weights(state["weights"])
     return TrainResult(
-        model=evaluator, vocab=vocab, model_config=model_config, best_nats=state["best"],
+        model=evaluator, vocab=vocab, model_config=model_config, val_nats=state["best"],
+        train_nats=state["best_fit"],
         steps=state["step"], train_seconds=train_seconds,
         chars_per_second=state["step"] * B * T / max(train_seconds, 1e-9), history=state["history"],
     )
