@@ -42,7 +42,7 @@ def test_bad_files(tmp_path, content, match):
 
 
 def test_missing_and_folder(tmp_path):
-    with pytest.raises(DataError, match="no such file.*known corpora: python-docs"):
+    with pytest.raises(DataError, match="no such file.*known corpora: python-docs, stdlib-source"):
         load_corpus(tmp_path / "nope.txt")
     with pytest.raises(DataError, match="folder"):
         load_corpus(tmp_path)

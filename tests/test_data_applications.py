@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+import gzip
 import sys
 
 import numpy as np
 import pytest
 
 from book import data
-from book.data import DataError
+from book.data import DataError, load_corpus
 
 
 def test_seattle_weather():
@@ -54,19 +55,56 @@ def test_eeg():
     assert np.allclose(x.std(axis=0), 1.0, atol=0.01)
 
 
-@pytest.mark.skipif(
-    sys.version_info[:3] != (3, 11, 7), reason="the checksum is of CPython 3.11.7's files"
-)
 def test_stdlib_source():
     text = data.load_stdlib_source()
-    assert len(text) == 328_125
+    assert len(text) == 328_125 and len(text.encode("utf-8")) == 328_195
     assert "def bisect_left(" in text and "class Fraction(" in text
+    assert text == load_corpus("stdlib-source")
+
+
+def test_stdlib_source_never_reads_the_running_pythons_stdlib(monkeypatch):
+    """The corpus comes from book/data/ on any Python: no stdlib file is looked up or opened."""
+    import importlib.util
+    import io
+    from pathlib import Path
+
+    def no_lookup(name, *args, **kwargs):
+        raise AssertionError(f"looked up the module {name}")
+
+    opened = []
+    real_open = io.open
+
+    def recording_open(file, *args, **kwargs):
+        opened.append(Path(file).resolve())
+        return real_open(file, *args, **kwargs)
+
+    monkeypatch.setattr(importlib.util, "find_spec", no_lookup)
+    monkeypatch.setattr(io, "open", recording_open)
+    text = data.load_stdlib_source()
+    monkeypatch.undo()
+    assert text.startswith('"""Bisection algorithms."""')
+    shipped = Path(data.__file__).resolve().parent
+    assert opened and all(p.parent == shipped for p in opened), opened
+
+
+@pytest.mark.skipif(
+    sys.version_info[:3] != (3, 11, 7), reason="the shipped text is CPython 3.11.7's files"
+)
+def test_stdlib_source_matches_cpython_3_11_7():
+    assert data.extract_stdlib_source() == data.load_stdlib_source()
 
 
 def test_stdlib_source_mismatch_is_clear(monkeypatch):
-    monkeypatch.setattr(data, "_stdlib_texts", lambda modules: [b"def f():\n    pass\n"])
-    with pytest.raises(DataError, match="checksum mismatch.*Python 3.11.7") as exc:
+    monkeypatch.setattr(data, "_resource_bytes", lambda name: gzip.compress(b"def f():\n    pass\n"))
+    with pytest.raises(DataError, match="corpus 'stdlib-source': checksum mismatch") as exc:
         data.load_stdlib_source()
+    assert "\n" not in str(exc.value)
+
+
+def test_missing_stdlib_module_is_clear(monkeypatch):
+    monkeypatch.setattr(data, "STDLIB_MODULES", ("no_such_module_xyz",))
+    with pytest.raises(DataError, match="'no_such_module_xyz' has no Python source file") as exc:
+        data.extract_stdlib_source()
     assert "\n" not in str(exc.value)
 
 

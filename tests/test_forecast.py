@@ -10,9 +10,13 @@ from book.nn.forecast import (
     linear_ar_forecast,
     mae,
     make_windows,
+    mase,
     mean_and_std,
+    mean_interval,
+    naive_scale,
     persistence_forecast,
     rmse,
+    rolling_origins,
     seasonal_naive_forecast,
     split_bounds,
     standardize,
@@ -127,3 +131,55 @@ def test_metrics():
     assert np.allclose(mae(y, p, axis=0), [0.5, 2.0])
     assert mean_and_std([1.0, 2.0, 3.0]) == (2.0, 1.0)
     assert mean_and_std([4.0]) == (4.0, 0.0)
+
+
+def test_singular_design_falls_back_to_least_squares():
+    X = np.c_[np.arange(10.0), np.full(10, 3.0)]  # a constant column: singular normal equations
+    Y = (2 * np.arange(10.0) + 1)[:, None]
+    W, b = fit_linear_ar(X, Y)
+    assert np.allclose(W[:, 0], [2.0, 0.0]) and np.isclose(b[0], 1.0)
+
+
+def test_naive_scale_by_hand():
+    s = np.array([1.0, 3.0, 2.0, 6.0])
+    assert naive_scale(s) == pytest.approx((2 + 1 + 4) / 3)  # |3-1|, |2-3|, |6-2|
+    assert naive_scale(s, season=2) == pytest.approx((1 + 3) / 2)  # |2-1|, |6-3|
+    with pytest.raises(ValueError, match="longer than the season"):
+        naive_scale(s, season=4)
+
+
+def test_mase_by_hand():
+    y, p = np.array([[1.0, 2.0], [3.0, 4.0]]), np.array([[2.0, 2.0], [3.0, 0.0]])
+    assert mase(y, p, 0.5) == pytest.approx(1.25 / 0.5)
+    assert np.allclose(mase(y, p, 0.5, axis=0), [1.0, 4.0])
+    # persistence one step ahead on the series that gives the scale scores exactly 1
+    s = np.array([1.0, 3.0, 2.0, 6.0])
+    X, Y = make_windows(s, 1, 1)
+    assert mase(Y, persistence_forecast(X, 1), naive_scale(s)) == pytest.approx(1.0)
+    with pytest.raises(ValueError, match="positive"):
+        mase(y, p, 0.0)
+
+
+def test_rolling_origins():
+    assert rolling_origins(10, 20, 3).tolist() == [10, 13, 16]  # 16 + 3 <= 20 < 19 + 3
+    assert rolling_origins(10, 20, 3, step=1).tolist() == list(range(10, 18))
+    # the windows of make_windows with the same stride start their targets at the origins
+    s = np.arange(30.0)
+    X, Y = make_windows(s, 5, 3, stride=3, targets=(10, 20))
+    assert np.array_equal(Y[:, 0], rolling_origins(10, 20, 3))
+    assert np.all(X[:, -1] < Y[:, 0])  # inputs strictly before each origin
+    with pytest.raises(ValueError, match="no origin"):
+        rolling_origins(10, 12, 3)
+
+
+def test_mean_interval_by_hand():
+    m, lo, hi = mean_interval([1.0, 2.0, 3.0, 4.0])
+    half = 1.96 * np.sqrt(5 / 3) / 2  # sd (ddof=1) of 1..4 is sqrt(5/3), n = 4
+    assert (m, lo, hi) == pytest.approx((2.5, 2.5 - half, 2.5 + half))
+    # batch means of 2: (1.5, 3.5), sd sqrt(2), n 2; the leftover 100 is dropped
+    assert mean_interval([1.0, 2.0, 3.0, 4.0, 100.0], batch=2) == pytest.approx((2.5, 0.54, 4.46))
+    assert mean_interval([1.0, 2.0, 3.0], z=0.0) == (2.0, 2.0, 2.0)
+    with pytest.raises(ValueError, match="two batches"):
+        mean_interval([1.0, 2.0, 3.0], batch=2)
+    with pytest.raises(ValueError, match="positive"):
+        mean_interval([1.0, 2.0], batch=0)

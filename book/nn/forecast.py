@@ -21,6 +21,12 @@ must beat to be worth its cost:
 - seasonal-naive: the value one season (e.g. 24 hours) before the target;
 - a linear autoregressive model fitted by least squares, one output per horizon
   (the "direct" strategy).
+
+For evaluation, :func:`rolling_origins` places forecast origins through the
+test block (at origin ``t`` a forecaster knows ``s[:t]`` and predicts
+``s[t : t + horizon]``), :func:`mase` gives the scale-free mean absolute
+scaled error of Hyndman and Koehler (2006), and :func:`mean_interval` an
+approximate 95 % interval for a mean over origins or test days.
 """
 
 from __future__ import annotations
@@ -135,7 +141,11 @@ def fit_linear_ar(
 ) -> tuple[np.ndarray, np.ndarray]:
     """Least-squares linear autoregression, one output per horizon.
 
-    Solves ``min ||X W + b - Y||^2 + ridge ||W||^2`` on the training windows.
+    Solves ``min ||X W + b - Y||^2 + ridge ||W||^2`` on the training windows
+    through the normal equations ``(Xc^T Xc + ridge I) W = Xc^T Yc`` of the
+    centred data: an (n_in, n_in) system, cheap enough to refit at every
+    forecast origin.  A singular system (a constant input column, say) falls
+    back to the minimum-norm least-squares solution.
 
     Parameters
     ----------
@@ -149,11 +159,11 @@ def fit_linear_ar(
     Y = np.asarray(Y, dtype=np.float64)
     x_mean, y_mean = X.mean(axis=0), Y.mean(axis=0)
     Xc, Yc = X - x_mean, Y - y_mean  # centring fits the intercept exactly
-    if ridge > 0:
-        A = Xc.T @ Xc + ridge * np.eye(X.shape[1])
+    A = Xc.T @ Xc + ridge * np.eye(X.shape[1])
+    try:
         W = np.linalg.solve(A, Xc.T @ Yc)
-    else:
-        W = np.linalg.lstsq(Xc, Yc, rcond=None)[0]
+    except np.linalg.LinAlgError:
+        W = np.linalg.lstsq(Xc, Yc, rcond=None)[0] if ridge == 0 else np.linalg.pinv(A) @ (Xc.T @ Yc)
     b = y_mean - x_mean @ W
     return W, b
 
@@ -181,3 +191,82 @@ def mean_and_std(values: Sequence[float]) -> tuple[float, float]:
     """Mean and sample standard deviation (ddof=1; 0 for a single value) of repeated runs."""
     v = np.asarray(values, dtype=np.float64)
     return float(v.mean()), float(v.std(ddof=1)) if v.size > 1 else 0.0
+
+
+def naive_scale(train: np.ndarray, season: int = 1) -> float:
+    """In-sample MAE of the (seasonal-)naive forecast on the training series: the MASE scale.
+
+    ``mean(|s[t] - s[t - season]|)`` for ``t = season .. T-1`` of the (T,)
+    training series; ``season=1`` is the one-step naive forecast (persistence).
+    """
+    s = np.asarray(train, dtype=np.float64)
+    if s.ndim != 1 or season < 1 or s.size <= season:
+        raise ValueError(f"need a 1-D training series longer than the season {season} (got shape {s.shape})")
+    return float(np.mean(np.abs(s[season:] - s[:-season])))
+
+
+def mase(
+    y_true: np.ndarray, y_pred: np.ndarray, scale: float, axis: int | None = None
+) -> np.ndarray | float:
+    """Mean absolute scaled error: ``mae(y_true, y_pred, axis) / scale``.
+
+    ``scale`` is the in-sample MAE of a naive forecast on the training data
+    (:func:`naive_scale`), so a MASE below 1 means a smaller error than the
+    naive forecast made one step ahead on the training block, in any unit
+    (Hyndman and Koehler 2006).  Shapes as for :func:`mae`.
+    """
+    if not scale > 0:
+        raise ValueError(f"the MASE scale must be positive (got {scale})")
+    return mae(y_true, y_pred, axis=axis) / scale
+
+
+def rolling_origins(lo: int, hi: int, horizon: int, step: int | None = None) -> np.ndarray:
+    """Forecast origins every ``step`` steps through the block ``[lo, hi)``.
+
+    At origin ``t`` a forecaster may use ``s[:t]`` (everything before ``t``)
+    and predicts ``s[t : t + horizon]``; origins are ``lo, lo + step, ...``
+    as long as ``t + horizon <= hi``, so every target lies in the block.
+    ``step`` defaults to ``horizon``: the forecast periods then do not
+    overlap.  Returns an (n_origins,) int array.  For ``lo >= n_in``,
+    ``make_windows(s, n_in, horizon, stride=step, targets=(lo, hi))`` gives
+    the windows of exactly these origins, in order.
+    """
+    step = horizon if step is None else step
+    if horizon < 1 or step < 1:
+        raise ValueError("horizon and step must be positive")
+    origins = np.arange(lo, hi - horizon + 1, step)
+    if origins.size == 0:
+        raise ValueError(f"no origin fits: a horizon of {horizon} in the block [{lo}, {hi})")
+    return origins
+
+
+def mean_interval(
+    values: Sequence[float], z: float = 1.96, batch: int = 1
+) -> tuple[float, float, float]:
+    """Mean of a sequence and the normal-approximation interval ``mean +- z * sd / sqrt(n)``.
+
+    Parameters
+    ----------
+    values : (n_values,) in time order, e.g. the error at each forecast origin.
+    z : 1.96 gives an approximate 95 % interval.
+    batch : average consecutive, non-overlapping groups of ``batch`` values
+        first ("batch means") and take ``sd`` (ddof=1) and ``n`` over those
+        means; values left over at the end are dropped.  Neighbouring
+        origins make correlated errors (their forecast periods overlap), and
+        means over batches at least as long as the forecast horizon are much
+        closer to independent, which the interval assumes.
+
+    Returns
+    -------
+    ``(mean, low, high)``; ``mean`` is the mean of the batch means.
+    """
+    v = np.asarray(values, dtype=np.float64).ravel()
+    if batch < 1:
+        raise ValueError("batch must be positive")
+    n = v.size // batch
+    if n < 2:
+        raise ValueError(f"an interval needs at least two batches (got {v.size} values in batches of {batch})")
+    means = v[: n * batch].reshape(n, batch).mean(axis=1)
+    m = float(means.mean())
+    half = z * float(means.std(ddof=1)) / np.sqrt(n)
+    return m, m - half, m + half
