@@ -20,7 +20,7 @@ from typing import Any
 
 import numpy as np
 
-from book.data import DataError, load_corpus
+from book.data import CORPORA, DataError, load_corpus
 from book.textgen.bench import RECIPES, bench, bench_record, format_table, machine, step_times
 from book.textgen.config import OURS_MODEL, OURS_TRAIN, ModelConfig
 from book.textgen.metrics import bits_per_char, perplexity
@@ -88,7 +88,7 @@ def make_parser() -> argparse.ArgumentParser:
     p = _Parser(prog="python -m book.textgen", description="Train a character-level text generator, sample from it, benchmark it.")
     sub = p.add_subparsers(dest="command", required=True, parser_class=_Parser)
     t = sub.add_parser("train", help="train on a shipped corpus or your own UTF-8 text file")
-    t.add_argument("--corpus", required=True, help="a corpus name (python-docs) or a path to a UTF-8 text file")
+    t.add_argument("--corpus", required=True, help=f"a corpus name ({', '.join(sorted(CORPORA))}) or a path to a UTF-8 text file")
     t.add_argument("--out", required=True, help="folder to write the model and vocabulary into")
     budget = t.add_mutually_exclusive_group()
     budget.add_argument("--minutes", type=_positive(float, "--minutes"), help="training time budget (default 5)")
@@ -221,7 +221,7 @@ def cmd_train(args: argparse.Namespace) -> int:
     else:
         res = train(train_text, val_text, mc, tc, seconds=60.0 * (args.minutes or 5.0), vocab=vocab, progress=True)
     test_nats = keras_heldout_nats(res.model, test_ids)  # once, on the kept model, after training
-    info = {"corpus": str(args.corpus) if args.corpus in ("python-docs",) else Path(args.corpus).name,
+    info = {"corpus": str(args.corpus) if args.corpus in CORPORA else Path(args.corpus).name,
             "model": asdict(mc), "train": asdict(tc), "steps": res.steps,
             "split": {"train": len(train_text), "validation": len(val_text), "test": len(test_text)},
             "train_bpc": round(bits_per_char(res.train_nats), 4), "val_bpc": round(bits_per_char(res.val_nats), 4),
