@@ -85,3 +85,17 @@ def test_check_mode_reports_drift(tmp_path, monkeypatch):
     (tmp_path / solution.name).write_text(json.dumps(nb))
     monkeypatch.setattr(exercises, "EXERCISES", tmp_path)
     assert exercises.main(["--check", str(solution)]) == 1
+
+
+@pytest.mark.parametrize("solution", sorted((ROOT / "solutions").glob("*.ipynb")), ids=lambda p: p.name)
+def test_solution_and_exercise_pages_say_which_they_are(solution):
+    """Solution pages are titled "Solutions: ...", warn that they give the answers away and link
+    to their exercise page and chapter; exercise pages link to their chapter and solutions."""
+    sol = read_notebook(solution).cells[0].source
+    ex = read_notebook(ROOT / "exercises" / solution.name).cells[0].source
+    name = solution.name
+    assert sol.startswith("# Solutions: ") and "gives the answers away" in sol
+    assert f"](../exercises/{name})" in sol and f"](../chapters/{name})" in sol
+    assert ex.startswith("# Exercises: ") and "answers away" not in ex
+    assert f"](../chapters/{name})" in ex and f"](../solutions/{name})" in ex
+    assert sol.split("\n", 1)[0][len("# Solutions: ") :] == ex.split("\n", 1)[0][len("# Exercises: ") :]

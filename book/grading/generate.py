@@ -17,7 +17,9 @@ region replaced by a stub at the same indentation::
 
 A region may give its own stub with ``### STUB`` lines (for answers that are
 values, not functions); ``### STUB answer = ...`` becomes ``answer = ...``.
-A first heading ``# Solutions: topic`` becomes ``# Exercises: topic``.
+A first cell ``# Solutions: topic`` becomes ``# Exercises: topic`` with the
+exercise page's own opening paragraph (:func:`exercise_intro`) in place of the
+solutions page's; the paragraphs after it are kept.
 The exercise notebook is then executed so its outputs are stored.  With
 ``--check`` nothing is written: the command exits 1 if a committed exercise
 notebook differs from what it would generate.
@@ -104,12 +106,29 @@ def chapter_number(path: Path) -> int | None:
     return int(m.group(1)) if m else None
 
 
+def exercise_intro(source_path: Path) -> str:
+    """The opening paragraph of a generated exercise notebook, with links to its chapter and solutions."""
+    name, chapter = source_path.name, chapter_number(source_path)
+    return (
+        f"The graded exercises of [Chapter {chapter}](../chapters/{name}). Each answer is a stub\n"
+        "marked `# TODO Exercise N.M`: fill it in, then run the `check(...)` cell below it,\n"
+        "which prints whether your answer is right, your points, and what went wrong if it\n"
+        "is not. Unfinished exercises report \"not attempted\", so the notebook always runs\n"
+        "top to bottom. To grade the whole notebook as an instructor would, run\n"
+        f"`python -m book.grade exercises/{name}`. The reference answers are on the\n"
+        f"[solutions page](../solutions/{name}): try the exercises first."
+    )
+
+
 def make_exercise(solution: nbformat.NotebookNode, source_path: Path) -> nbformat.NotebookNode:
     """The exercise notebook for a solution notebook, without outputs."""
     nb = copy.deepcopy(solution)
     for cell in nb.cells[:1]:
         if cell.cell_type == "markdown" and cell.source.startswith("# Solutions"):
-            cell.source = "# Exercises" + cell.source[len("# Solutions") :]
+            # title, the solutions page's own paragraph, then paragraphs both pages share
+            title, _, *shared = cell.source.split("\n\n")
+            intro = [exercise_intro(source_path), *shared]
+            cell.source = "\n\n".join(["# Exercises" + title[len("# Solutions") :], *intro])
     for k, cell in enumerate(nb.cells):
         if cell.cell_type == "code":
             cell.source = strip_solutions(cell.source, f"{source_path.name}, cell {k}")
