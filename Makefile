@@ -15,10 +15,12 @@ export PYDEVD_DISABLE_FILE_VALIDATION := 1
 
 NOTEBOOKS_DIRS := chapters solutions
 
-.PHONY: help install system-deps book test lint grade exercises notebooks lab lock clean
+.PHONY: help install system-deps pdf-deps book book-student pdf test lint grade exercises notebooks lab lock clean
 
 help:
 	@echo "make book       build the website into _build/html (warnings are errors)"
+	@echo "make book-student  the website without solutions, into _build/student/html"
+	@echo "make pdf        build the whole book as one PDF: _build/latex/book.pdf"
 	@echo "make test       run every test: unit, notebooks (nbval), grader, site, browser"
 	@echo "make grade      grade every notebook in exercises/"
 	@echo "make exercises  regenerate exercises/ from solutions/ and execute them"
@@ -26,13 +28,27 @@ help:
 	@echo "make lab        open JupyterLab on the book"
 	@echo "make lint       ruff over the package, tests and notebooks"
 
-install: $(STAMP)
+NODE_STAMP := node_modules/.installed
+
+install: $(STAMP) $(NODE_STAMP)
 
 $(STAMP): requirements.txt constraints.txt pyproject.toml
 	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install --quiet --upgrade pip
 	$(PY) -m pip install --quiet -r requirements.txt
 	@touch $(STAMP)
+
+# The website's build-time tools from the npm registry (package.json, package-lock.json):
+# MathJax renders the formulas to SVG while the site is built; axe-core checks its pages.
+$(NODE_STAMP): package.json package-lock.json
+	@if ! command -v npm >/dev/null 2>&1; then \
+		if [ "$$(id -u)" = "0" ] && command -v apt-get >/dev/null 2>&1; then \
+			echo "installing Node.js and npm (Debian packages) for the website build"; \
+			apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq nodejs npm >/dev/null; \
+		else echo "Node.js and npm are needed to build the website (https://nodejs.org)"; exit 1; fi; \
+	fi
+	npm ci --no-audit --no-fund --loglevel=error
+	@touch $(NODE_STAMP)
 
 # Debian packages the browser test needs (Chromium and its WebDriver).
 system-deps:
@@ -48,7 +64,32 @@ book: install
 	$(BIN)/jupyter-book build . --warningiserror --keep-going --quiet
 	@echo "The website is in _build/html/index.html"
 
-test: install system-deps
+# The same site without solutions (no solutions/ pages, no solution blocks), for a course.
+book-student: install
+	$(PY) -m book.site.student _build/student
+
+# Debian packages `make pdf` and tests/test_pdf.py need: TeX Live for Jupyter Book's
+# LaTeX class (XeLaTeX, FreeSerif fonts; 32 packages, about 350 MB installed) and poppler-utils.
+PDF_DEBS := latexmk texlive-xetex texlive-fonts-recommended fonts-freefont-otf poppler-utils
+
+pdf-deps:
+	@if command -v latexmk >/dev/null 2>&1 && command -v xelatex >/dev/null 2>&1 \
+		&& command -v pdftotext >/dev/null 2>&1 && fc-list 2>/dev/null | grep -q FreeSerif; then :; \
+	elif [ "$$(id -u)" = "0" ] && command -v apt-get >/dev/null 2>&1; then \
+		echo "installing TeX Live (Debian packages) for the PDF"; \
+		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends $(PDF_DEBS) >/dev/null; \
+	else \
+		echo "note: TeX Live not found (Debian: apt-get install --no-install-recommends $(PDF_DEBS)); the PDF test will be skipped outside CI"; \
+	fi
+
+# The PDF through Jupyter Book's LaTeX builder; copied into the website when that is built.
+pdf: install pdf-deps
+	LATEXMKOPTS=-silent LATEXOPTS="-interaction=nonstopmode -halt-on-error" \
+		$(BIN)/jupyter-book build . --builder pdflatex --warningiserror --keep-going --quiet
+	@if [ -d _build/html ]; then cp _build/latex/book.pdf _build/html/book.pdf; fi
+	@echo "The PDF is in _build/latex/book.pdf"
+
+test: install system-deps pdf-deps
 	$(PY) -m pytest
 
 lint: install
