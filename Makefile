@@ -82,12 +82,13 @@ pdf-deps:
 		echo "note: TeX Live not found (Debian: apt-get install --no-install-recommends $(PDF_DEBS)); the PDF test will be skipped outside CI"; \
 	fi
 
-# The PDF through Jupyter Book's LaTeX builder; copied into the website when that is built.
+# The PDF through Jupyter Book's LaTeX builder; the website links it once built after it.
 pdf: install pdf-deps
 	LATEXMKOPTS=-silent LATEXOPTS="-interaction=nonstopmode -halt-on-error" \
 		$(BIN)/jupyter-book build . --builder pdflatex --warningiserror --keep-going --quiet
-	@if [ -d _build/html ]; then cp _build/latex/book.pdf _build/html/book.pdf; fi
 	@echo "The PDF is in _build/latex/book.pdf"
+	@# A website built before is rebuilt (all pages) to gain the PDF's link in every download menu.
+	@if [ -d _build/html ]; then $(BIN)/jupyter-book build . --all --warningiserror --keep-going --quiet; fi
 
 test: install system-deps pdf-deps
 	$(PY) -m pytest

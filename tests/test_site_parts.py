@@ -165,3 +165,23 @@ def test_student_site(tmp_path):
         assert not re.search(r'href="[^"]*solutions/', text), f"{page.name} links a solution page"
     names = zipfile.ZipFile(html / "downloads" / "rnn-course-kit.zip").namelist()
     assert not [n for n in names if "/solutions/" in n]
+
+
+def test_download_menu_links_the_kit_and_a_built_pdf(tmp_path):
+    """Every page's download menu gains the kit, and the whole-book PDF once ``make pdf`` made it."""
+
+    class App:
+        outdir = str(tmp_path / "_build" / "html")
+
+    def menu() -> list[str]:
+        context = {
+            "pathto": lambda name, resource=0: f"../{name}",
+            "header_buttons": [{"label": "download-buttons", "buttons": []}],
+        }
+        kit._download_links(App(), "chapters/x", "page.html", context, None)
+        return [b["url"] for b in context["header_buttons"][0]["buttons"]]
+
+    assert menu() == ["../downloads/rnn-course-kit.zip"]
+    (tmp_path / "_build" / "latex").mkdir(parents=True)
+    (tmp_path / "_build" / "latex" / "book.pdf").write_bytes(b"%PDF-1.5")
+    assert menu() == ["../downloads/rnn-course-kit.zip", "../downloads/book.pdf"]

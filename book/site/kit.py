@@ -10,7 +10,7 @@ which keeps the zip small.  The zip is deterministic: the same sources give
 the same bytes.
 
 Each page's download menu links the kit, and, when ``make pdf`` has built
-the whole book as a PDF before the site, that PDF too (copied to
+the whole book as a PDF (``_build/latex/book.pdf``) before the site, that PDF too (copied to
 ``downloads/book.pdf``).  ``_config.yml`` may name a repository
 (``repository: url:``); the theme's repository button is shown only then.
 """
@@ -27,8 +27,8 @@ import nbformat
 
 KIT = "downloads/rnn-course-kit.zip"
 PDF = "downloads/book.pdf"
-#: Where ``make pdf`` leaves the PDF, relative to the book's folder.
-PDF_SOURCE = "_build/latex/book.pdf"
+#: Where ``make pdf`` leaves the PDF, beside the HTML output (``_build/latex`` next to ``_build/html``).
+PDF_SOURCE = "latex/book.pdf"
 #: Jupyter Book fills in its own repository when ``_config.yml`` names none.
 PLACEHOLDER_REPOSITORIES = {"", "https://github.com/executablebooks/jupyter-book"}
 TOP_FILES = ("requirements.txt", "constraints.txt", "pyproject.toml")
@@ -101,7 +101,7 @@ def _solutions_included(app: Any) -> bool:
 
 
 def _pdf_source(app: Any) -> Path:
-    return Path(app.srcdir) / PDF_SOURCE
+    return Path(app.outdir).parent / PDF_SOURCE
 
 
 def _download_links(app: Any, pagename: str, templatename: str, context: dict, doctree: Any) -> None:
