@@ -69,8 +69,19 @@ def test_plots_end_with_show(nb: Path):
             assert "plt.show()" in s or "plt.close(" in s, f"a plot cell without plt.show():\n{s[:200]}"
 
 
+def headings(markdown: str) -> list[str]:
+    """The lines of ``markdown`` outside fenced code blocks (a ``# comment`` in a bash block is no title)."""
+    lines, fenced = [], False
+    for line in markdown.splitlines():
+        if line.lstrip().startswith(("```", "~~~")):
+            fenced = not fenced
+        elif not fenced:
+            lines.append(line)
+    return lines
+
+
 def test_one_title_per_notebook():
     for nb in NOTEBOOKS:
         md = [source(c) for c in cells(nb) if c["cell_type"] == "markdown"]
-        titles = [line for m in md for line in m.splitlines() if line.startswith("# ")]
+        titles = [line for m in md for line in headings(m) if line.startswith("# ")]
         assert len(titles) == 1, f"{nb.name}: expected one '# ' title, found {titles}"
