@@ -15,14 +15,15 @@ export PYDEVD_DISABLE_FILE_VALIDATION := 1
 
 NOTEBOOKS_DIRS := chapters solutions
 
-.PHONY: help install system-deps pdf-deps book book-student pdf test lint grade exercises notebooks lab lock clean
+.PHONY: help install system-deps pdf-deps book book-student pdf test lint grade autograder exercises notebooks lab lock clean
 
 help:
 	@echo "make book       build the website into _build/html (warnings are errors)"
 	@echo "make book-student  the website without solutions, into _build/student/html"
 	@echo "make pdf        build the whole book as one PDF: _build/latex/book.pdf"
 	@echo "make test       run every test: unit, notebooks (nbval), grader, site, browser"
-	@echo "make grade      grade every notebook in exercises/"
+	@echo "make grade      grade every notebook in exercises/ (GRADE_ARGS=\"--format csv --jobs 2\" ...)"
+	@echo "make autograder write _build/autograder.zip for Gradescope (CHAPTER=N to fix the chapter)"
 	@echo "make exercises  regenerate exercises/ from solutions/ and execute them"
 	@echo "make notebooks  re-execute chapters/ and solutions/, storing outputs"
 	@echo "make lab        open JupyterLab on the book"
@@ -97,7 +98,11 @@ lint: install
 	$(BIN)/ruff check .
 
 grade: install
-	$(PY) -m book.grade exercises/*.ipynb
+	$(PY) -m book.grade exercises/*.ipynb $(GRADE_ARGS)
+
+# Gradescope's autograder: setup.sh, run_autograder, the package and a secret for the hidden cases.
+autograder: install
+	$(PY) -m book.grading.autograder --out _build/autograder.zip $(if $(CHAPTER),--chapter $(CHAPTER))
 
 exercises: install
 	$(PY) -m book.exercises

@@ -152,7 +152,20 @@ def test_folder(tmp_path):
     _assert_usage_error(grade(str(d)), "folder")
 
 
-@pytest.mark.parametrize("args", [["--bogus", "x.ipynb"], [], ["--timeout", "0", "x.ipynb"], ["--format", "xml", "x.ipynb"]])
+@pytest.mark.parametrize(
+    "args",
+    [
+        ["--bogus", "x.ipynb"],
+        [],
+        ["--timeout", "0", "x.ipynb"],
+        ["--format", "xml", "x.ipynb"],
+        ["--memory", "0", "x.ipynb"],
+        ["--processes", "-1", "x.ipynb"],
+        ["--max-output", "0", "x.ipynb"],
+        ["--jobs", "0", "x.ipynb"],
+        ["--jobs", "two", "x.ipynb"],
+    ],
+)
 def test_usage_errors(args):
     _assert_usage_error(grade(*args))
 
@@ -172,3 +185,21 @@ def test_kernel_death_fails_only_its_exercise(tmp_path):
     assert ex["1.2"]["status"] == "error" and "kernel died" in ex["1.2"]["message"]
     # the state was rebuilt after the restart: later exercises are still graded normally
     assert ex["1.3"]["status"] == "not attempted" and ex["1.4"]["status"] == "not attempted"
+
+
+def test_gradebook_csv_and_notes(tmp_path):
+    stub = learner_copy(tmp_path, {}, name="01_stub.ipynb")
+    r = grade(str(EXERCISE), str(stub), "--format", "csv", "--jobs", "2")
+    assert r.returncode == 1
+    lines = r.stdout.splitlines()
+    assert lines[0] == "path,points,max_points,1.1,1.2,1.3,1.4"
+    assert lines[1] == f"{EXERCISE},0,8,0,0,0,0" and lines[2] == f"{stub},0,8,0,0,0,0"
+    assert "only the visible cases ran" in r.stderr  # no secret: said in one line, on stderr
+
+
+def test_chapter_option_overrides_the_notebook(tmp_path):
+    other = tmp_path / "homework.ipynb"
+    other.write_bytes(SOLUTION.read_bytes())
+    r = grade(str(other), "--format", "json", "--chapter", "2")
+    ids = [e["id"] for e in json.loads(r.stdout)["notebooks"][0]["exercises"]]
+    assert ids[:4] == ["2.1", "2.2", "2.3", "2.4"]  # chapter 2's, never checked here: not run

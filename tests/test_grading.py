@@ -1,13 +1,18 @@
-"""book.grading: the one-line check, stubs, exceptions and the grader log."""
+"""book.grading: the one-line check, stubs, exceptions, hidden cases, the student package, the wire."""
 
 from __future__ import annotations
 
+import base64
+import io
 import json
+import subprocess
+import sys
 
 import numpy as np
-from helpers import grade_one, run_check
+import pytest
+from helpers import ROOT, grade_one, run_check
 
-from book.grading import LOG_ENV, get_exercise, load_chapter
+from book.grading import Exercise, Result, get_exercise, hidden_rng, load_chapter
 from book.nn import rnn_step_forward
 
 
@@ -66,15 +71,91 @@ def test_learner_cannot_change_the_cases():
     assert grade_one("1.1", rnn_step_forward).status == "passed"
 
 
-def test_results_are_logged_for_the_grader(tmp_path, monkeypatch):
+def test_check_is_feedback_only_and_writes_no_log(tmp_path, monkeypatch):
+    """The grader reads nothing the notebook writes: check() keeps no log, even when asked."""
     log = tmp_path / "log.jsonl"
-    monkeypatch.setenv(LOG_ENV, str(log))
-    run_check("1.1", rnn_step_forward)
-    run_check("1.4", "a")
-    rows = [json.loads(line) for line in log.read_text().splitlines()]
-    assert [r["id"] for r in rows] == ["1.1", "1.4"]
-    assert rows[0] == {"id": "1.1", "status": "passed", "points": 3.0, "max_points": 3.0, "message": ""}
-    assert rows[1]["status"] == "failed" and rows[1]["points"] == 0
+    monkeypatch.setenv("BOOK_GRADE_LOG", str(log))
+    assert run_check("1.1", rnn_step_forward).startswith("[PASS]")
+    assert not log.exists()
+
+
+def test_points_are_capped_at_the_maximum():
+    from book.grading import grader
+
+    class Greedy(Exercise):
+        def run(self, *answer, rng=None):
+            return Result(self.id, self.title, "passed", 99.0, 99.0)
+
+    ex = get_exercise("1.2")
+    assert grader._run(Greedy(ex.id, ex.title, ex.points, lambda a: ""), [1]).points == ex.points == 2
+
+
+def test_hidden_cases_differ_in_values_and_shapes():
+    ex = get_exercise("1.1")
+    assert ex.hidden and not get_exercise("1.4").hidden
+    from book.grading.checks import ch01
+
+    visible = [c.args[0].shape for c in ch01._step_cases()]
+    hidden = [c.args[0].shape for c in ch01._step_cases(hidden_rng("s", "1.1"))]
+    assert hidden != visible and hidden == [c.args[0].shape for c in ch01._step_cases(hidden_rng("s", "1.1"))]
+    assert grade_one("1.1", rnn_step_forward).status == "passed"
+    assert ex.run(rnn_step_forward, rng=hidden_rng("s", "1.1")).status == "passed"
+    wrong = ex.run(lambda x, h, Wx, Wh, b: (np.tanh(x @ Wx + h @ Wh), None), rng=hidden_rng("s", "1.1"))
+    assert wrong.status == "failed" and "bias" in wrong.message
+
+
+def test_student_package_has_no_answers(tmp_path):
+    """The kernel's copy of the package: stubs for book.nn and book.textgen, no checks."""
+    from book.grading.sandbox import build_student_package
+
+    pkg = build_student_package(tmp_path / "pkg")
+    assert not (pkg / "book" / "grading" / "checks").exists()
+    assert (pkg / "book" / "nn" / "gradcheck.py").read_text() == (ROOT / "book" / "nn" / "gradcheck.py").read_text()
+    text = "\n".join(p.read_text() for p in (pkg / "book").rglob("*.py"))
+    assert "np.tanh" not in text.replace((ROOT / "book" / "nn" / "gradcheck.py").read_text(), "")
+    code = (
+        "import book, book.nn, book.textgen\n"
+        "from book.grading import check\n"
+        "from book.nn import rnn_step_forward, numerical_gradient\n"
+        "from book.nn.rnn import rnn_forward\n"
+        "try:\n    rnn_step_forward(1, 2, 3, 4, 5)\nexcept RuntimeError as exc:\n    print(type(exc).__name__, exc)\n"
+        "try:\n    import book.grading.checks.ch01\nexcept ImportError:\n    print('no checks')\n"
+        "print(book.textgen.UNK, callable(numerical_gradient))\n"
+    )
+    env = {"PYTHONPATH": str(pkg), "PATH": "/usr/bin:/bin"}
+    r = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env, cwd=tmp_path)
+    assert r.returncode == 0, r.stderr
+    assert "ReferenceUnavailable book.nn.rnn.rnn_step_forward is one of the book's reference" in r.stdout
+    assert "no checks" in r.stdout and "True" in r.stdout
+
+
+def test_replies_from_the_kernel_are_parsed_strictly():
+    from book.grading import kernel, remote
+
+    arr = np.arange(6.0).reshape(2, 3)
+    value = (arr, 3, 2.5, "c", [True, None], {"k": np.int64(4)})
+    back = remote.decode(json.loads(json.dumps(kernel.encode(value))), None)
+    assert isinstance(back, tuple) and (back[0] == arr).all() and back[1:4] == (3, 2.5, "c")
+    assert back[4] == [True, None] and back[5] == {"k": 4}
+    buf = io.BytesIO()
+    np.save(buf, np.array([object()], dtype=object), allow_pickle=True)  # a pickle inside .npy
+    pickled = {"t": "nd", "npy": base64.b64encode(buf.getvalue()).decode()}
+    bad = [pickled, {"t": "nd", "npy": "not base64!"}, {"t": "int", "v": 3}, {"t": "float", "v": "x" * 99},
+           {"t": "fn"}, {"t": "list", "v": "abc"}, {"t": "exec", "v": "print(1)"}, "text", None,
+           {"t": "dict", "v": [[{"t": "list", "v": []}, {"t": "none"}]]}]
+    for data in bad:
+        with pytest.raises(remote.Malformed):
+            remote.decode(data, None)
+
+
+def test_objects_stay_in_the_kernel_as_handles():
+    from book.grading import kernel
+
+    data = kernel.encode((lambda x: x, object()))
+    assert [d["t"] for d in data["v"]] == ["fn", "obj"]
+    assert kernel.decode({"t": "ref", "ref": data["v"][0]["ref"]})(5) == 5
+    kernel._handle({"op": "release"})
+    assert not kernel._REFS
 
 
 def test_registry_per_chapter():

@@ -7,8 +7,14 @@
                     from (:class:`Case`, :func:`function_exercise`, ...)
 ``checks/chNN.py``  chapter NN's exercises: reference answers, cases, the
                     wrong answers each one recognises
-``grader``          ``python -m book.grade``: runs a notebook in a fresh
-                    kernel and grades every exercise of its chapter
+``grader``          ``python -m book.grade``: runs a notebook in a sandboxed
+                    kernel and grades every exercise of its chapter by
+                    calling the learner's answers from outside
+``sandbox``,        the sandbox: a student copy of the package without
+``launcher``        references, an unprivileged user, limits
+``remote``,         the wire between grader and kernel: requests, replies
+``kernel``          (data only, never pickle), cells within limits
+``autograder``      ``make autograder``: the Gradescope kit
 ``generate``        ``python -m book.exercises``: exercise notebooks from
                     solution notebooks (one source of truth)
 ``notebooks``       ``python -m book.notebooks``: execute notebooks and store
@@ -21,7 +27,6 @@ Notebooks import the checker from here: ``from book.grading import check``.
 from book.grading.core import (
     ERROR,
     FAILED,
-    LOG_ENV,
     NOT_ATTEMPTED,
     NOT_RUN,
     PASSED,
@@ -40,10 +45,11 @@ from book.grading.core import (
     choice_exercise,
     compare_array,
     describe_exception,
+    draw_shapes,
     function_exercise,
     get_exercise,
+    hidden_rng,
     load_chapter,
-    log_result,
     register,
     select_outputs,
     value_exercise,
@@ -52,7 +58,6 @@ from book.grading.core import (
 __all__ = [
     "ERROR",
     "FAILED",
-    "LOG_ENV",
     "NOT_ATTEMPTED",
     "NOT_RUN",
     "PASSED",
@@ -71,10 +76,11 @@ __all__ = [
     "choice_exercise",
     "compare_array",
     "describe_exception",
+    "draw_shapes",
     "function_exercise",
     "get_exercise",
+    "hidden_rng",
     "load_chapter",
-    "log_result",
     "register",
     "select_outputs",
     "value_exercise",

@@ -1,4 +1,4 @@
-"""Exercise checking: ``check("1.2", answer)`` prints one line and records the result.
+"""Exercise checking: ``check("1.2", answer)`` prints one line of feedback.
 
 An exercise is registered once, in the chapter's ``book/grading/checks/chNN.py``, with
 its points and a grading function.  In a notebook the learner calls
@@ -11,15 +11,22 @@ an array, or a multiple-choice letter).  It prints one line::
 A stub (an answer of ``...`` or ``None``, or a function that raises
 ``NotImplementedError``) prints ``not attempted`` and scores 0.  A learner's
 exception is reported with its type, message and line; it never stops the
-notebook.  When the environment variable ``BOOK_GRADE_LOG`` names a file (the
-grader sets it), each result is also appended there as one JSON line.
+notebook.
+
+This check is feedback only: it counts for nothing in a grade.  The grader
+(:mod:`book.grading.grader`) runs the notebook in a kernel that has no
+reference answers and imports :mod:`book.grading.kernel` as ``book.grading``
+instead of this module; it calls the learner's answers on inputs it chooses
+(the visible cases below, and hidden cases drawn from the instructor's
+secret, see :func:`hidden_rng`) and judges them with the same grading
+functions, in its own process.
 """
 
 from __future__ import annotations
 
 import copy
+import hashlib
 import importlib
-import json
 import os
 import traceback
 from collections.abc import Callable, Iterable, Sequence
@@ -35,7 +42,6 @@ ERROR = "error"
 TIMED_OUT = "timed out"
 NOT_RUN = "not run"
 
-LOG_ENV = "BOOK_GRADE_LOG"
 
 
 class NotAttempted(Exception):
@@ -82,7 +88,9 @@ class Exercise:
     """A registered exercise: id like ``"1.2"``, a title, its points and a grader.
 
     ``grade(answer, *extra)`` returns a success message (often empty) or raises
-    :class:`Mismatch` (wrong) or :class:`NotAttempted` (a stub).
+    :class:`Mismatch` (wrong) or :class:`NotAttempted` (a stub).  With
+    ``hidden=True`` it also accepts ``rng=``: a generator from which it draws
+    hidden cases (other values and other shapes) instead of the visible ones.
     """
 
     id: str
@@ -91,12 +99,20 @@ class Exercise:
     grade: Callable[..., str]
     kind: str = "function"
     hint: str = field(default="")
+    hidden: bool = False
 
-    def run(self, answer: Any, *extra: Any) -> Result:
+    def run(self, answer: Any, *extra: Any, rng: np.random.Generator | None = None) -> Result:
+        """Grade on the visible cases, or on hidden ones drawn from ``rng``."""
         if _is_stub(answer):
             return self._result(NOT_ATTEMPTED, 0)
+        reference = getattr(answer, "book_reference", None)
+        if isinstance(reference, str):  # the learner's answer is a stub of the book's own
+            return self._result(FAILED, 0, reference_message(reference))
         try:
-            message = self.grade(answer, *extra) or ""
+            if rng is not None:
+                message = self.grade(answer, *extra, rng=rng) or ""
+            else:
+                message = self.grade(answer, *extra) or ""
         except NotAttempted:
             return self._result(NOT_ATTEMPTED, 0)
         except Mismatch as exc:
@@ -150,7 +166,7 @@ def get_exercise(exercise_id: str) -> Exercise:
 
 
 def check(exercise_id: str, answer: Any, *extra: Any) -> None:
-    """Check an answer, print one line, and log it for the grader.
+    """Check an answer and print one line of feedback (it counts for nothing in a grade).
 
     ``answer`` is what the exercise asks for: usually your function, otherwise
     a number, an array or a letter.  Some exercises take more than one object
@@ -164,14 +180,24 @@ def check(exercise_id: str, answer: Any, *extra: Any) -> None:
         return
     result = exercise.run(answer, *extra)
     print(result.line())
-    log_result(result)
 
 
-def log_result(result: Result) -> None:
-    path = os.environ.get(LOG_ENV)
-    if path:
-        with open(path, "a", encoding="utf-8") as fh:
-            fh.write(json.dumps(result.to_dict()) + "\n")
+def hidden_rng(secret: str, exercise_id: str) -> np.random.Generator:
+    """The generator of an exercise's hidden cases: a hash of the instructor's secret and the id."""
+    digest = hashlib.sha256(f"book-grade\0{secret}\0{exercise_id}".encode()).digest()
+    return np.random.default_rng(int.from_bytes(digest[:16], "little"))
+
+
+def draw_shapes(rng: np.random.Generator, n: int, **ranges: tuple[int, int]) -> list[tuple[int, ...]]:
+    """``n`` tuples of sizes, each drawn from its inclusive range: ``draw_shapes(rng, 3, N=(1, 4), H=(2, 6))``."""
+    return [tuple(int(rng.integers(lo, hi + 1)) for lo, hi in ranges.values()) for _ in range(n)]
+
+
+def reference_message(reference: str) -> str:
+    return (
+        f"uses {reference}, one of the book's reference implementations, which is not available "
+        "while grading: an answer that is or wraps a reference scores 0"
+    )
 
 
 # --------------------------------------------------------------------------
@@ -187,6 +213,10 @@ def _one_line(text: str) -> str:
 
 def describe_exception(exc: BaseException) -> str:
     """``"raised ValueError: msg (line 7, in rnn_step_forward)"`` for the learner's frame."""
+    text = getattr(exc, "text", None)
+    if getattr(exc, "type_name", None) and isinstance(text, str):  # described by the learner's kernel
+        reference = getattr(exc, "reference", None)
+        return reference_message(reference) if isinstance(reference, str) else text
     frames = traceback.extract_tb(exc.__traceback__)
     here = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))  # the book package
     own = [f for f in frames if not os.path.abspath(f.filename).startswith(here)]
@@ -207,6 +237,8 @@ def call_learner(fn: Callable[..., Any], *args: Any) -> Any:
     except NotImplementedError as exc:
         raise NotAttempted() from exc
     except Exception as exc:
+        if getattr(exc, "type_name", None) == "NotImplementedError":  # raised in the learner's kernel
+            raise NotAttempted() from exc
         raise Mismatch(describe_exception(exc)) from exc
 
 
@@ -222,7 +254,7 @@ def compare_array(name: str, got: Any, expected: Any, rtol: float = 1e-6, atol: 
     try:
         got_arr = np.asarray(got, dtype=np.float64)
     except (TypeError, ValueError):
-        return f"{name} is a {type(got).__name__}, not numbers"
+        return f"{name} is a {getattr(got, 'type_name', type(got).__name__)}, not numbers"
     if got_arr.shape != expected.shape:
         hint = ""
         if got_arr.ndim == expected.ndim and got_arr.shape == expected.shape[::-1]:
@@ -271,7 +303,11 @@ def check_function_cases(
     failing case.
     """
     if not callable(fn):
-        raise Mismatch(f"expected a function, got {type(fn).__name__}")
+        raise Mismatch(f"expected a function, got {type_name(fn)}")
+    cases = list(cases)
+    prefetch = getattr(fn, "prefetch", None)  # a function in the learner's kernel: one request for all cases
+    if prefetch is not None:
+        prefetch([copy.deepcopy(case.args) for case in cases])
     for k, case in enumerate(cases, start=1):
         expected = select_outputs(reference(*copy.deepcopy(case.args)), outputs, strict=True)
         got_raw = call_learner(fn, *case.args)
@@ -287,12 +323,17 @@ def check_function_cases(
     return ""
 
 
+def type_name(value: Any) -> str:
+    """The type of a value, or of the object it stands for in the learner's kernel."""
+    return getattr(value, "type_name", None) or type(value).__name__
+
+
 def select_outputs(out: Any, outputs: Sequence[str], strict: bool) -> list[Any]:
     if len(outputs) == 1 and not isinstance(out, tuple):
         return [out]
     if not isinstance(out, (tuple, list)):
         want = "(" + ", ".join(outputs) + ", ...)"
-        raise Mismatch(f"returned a {type(out).__name__}; expected a tuple {want}")
+        raise Mismatch(f"returned a {type_name(out)}; expected a tuple {want}")
     if len(out) < len(outputs):
         raise Mismatch(f"returned {len(out)} values; expected at least {len(outputs)}: {', '.join(outputs)}")
     return list(out[: len(outputs)])
@@ -345,18 +386,22 @@ def function_exercise(
     title: str,
     points: float,
     reference: Callable[..., Any],
-    cases: Callable[[], list[Case]],
+    cases: Callable[..., list[Case]],
     outputs: Sequence[str],
     mistakes: Sequence[tuple[Callable[..., Any], str]] = (),
     rtol: float = 1e-6,
     atol: float = 1e-9,
 ) -> Exercise:
-    """Register an exercise whose answer is a function compared with ``reference``."""
+    """Register an exercise whose answer is a function compared with ``reference``.
 
-    def grade(fn: Any) -> str:
-        return check_function_cases(fn, reference, cases(), outputs, mistakes, rtol, atol)
+    ``cases()`` gives the visible cases; ``cases(rng)`` hidden ones drawn from ``rng``.
+    """
 
-    return register(Exercise(id, title, points, grade, kind="function"))
+    def grade(fn: Any, rng: np.random.Generator | None = None) -> str:
+        drawn = cases() if rng is None else cases(rng)
+        return check_function_cases(fn, reference, drawn, outputs, mistakes, rtol, atol)
+
+    return register(Exercise(id, title, points, grade, kind="function", hidden=True))
 
 
 def value_exercise(

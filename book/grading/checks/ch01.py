@@ -4,14 +4,15 @@ from __future__ import annotations
 
 import numpy as np
 
-from book.grading.core import Case, choice_exercise, function_exercise
+from book.grading.core import Case, choice_exercise, draw_shapes, function_exercise
 from book.nn import count_params_simple_rnn, rnn_forward, rnn_step_forward
 
 
-def _step_cases() -> list[Case]:
-    rng = np.random.default_rng(101)
+def _step_cases(rng: np.random.Generator | None = None) -> list[Case]:
+    shapes = [(2, 3, 4), (1, 5, 2), (4, 2, 6)] if rng is None else draw_shapes(rng, 4, N=(1, 5), D=(1, 6), H=(1, 7))
+    rng = np.random.default_rng(101) if rng is None else rng
     cases = []
-    for N, D, H in [(2, 3, 4), (1, 5, 2), (4, 2, 6)]:
+    for N, D, H in shapes:
         cases.append(
             Case(
                 f"N={N}, D={D}, H={H}",
@@ -66,12 +67,9 @@ def count_params(D: int, H: int, T: int, shared: bool) -> int:
     return per_step if shared else T * per_step
 
 
-def _count_cases() -> list[Case]:
-    return [
-        Case(f"D={D}, H={H}, T={T}, shared={s}", (D, H, T, s))
-        for D, H, T in [(8, 16, 50), (3, 5, 7), (100, 32, 1)]
-        for s in (True, False)
-    ]
+def _count_cases(rng: np.random.Generator | None = None) -> list[Case]:
+    sizes = [(8, 16, 50), (3, 5, 7), (100, 32, 1)] if rng is None else draw_shapes(rng, 4, D=(1, 300), H=(1, 200), T=(2, 90))
+    return [Case(f"D={D}, H={H}, T={T}, shared={s}", (D, H, T, s)) for D, H, T in sizes for s in (True, False)]
 
 
 function_exercise(
@@ -97,10 +95,13 @@ def final_state(x, h0, W_xh, W_hh, b_h):
 
 
 def rnn_sequence_cases(
-    seed: int, shapes: list[tuple[int, int, int, int]], weight_scale: float = 0.6, bias_scale: float = 0.3
+    seed: int | np.random.Generator,
+    shapes: list[tuple[int, int, int, int]],
+    weight_scale: float = 0.6,
+    bias_scale: float = 0.3,
 ) -> list[Case]:
     """Cases ``(x, h0, W_xh, W_hh, b_h)`` for sequence-level RNN exercises, one per ``(N, T, D, H)``."""
-    rng = np.random.default_rng(seed)
+    rng = np.random.default_rng(seed)  # a generator is used as it is
     return [
         Case(
             f"N={N}, T={T}, D={D}, H={H}",
@@ -116,7 +117,14 @@ def rnn_sequence_cases(
     ]
 
 
-def _final_cases() -> list[Case]:
+def hidden_sequence_shapes(rng: np.random.Generator) -> list[tuple[int, int, int, int]]:
+    """Shapes ``(N, T, D, H)`` of hidden sequence cases."""
+    return draw_shapes(rng, 4, N=(1, 4), T=(1, 11), D=(1, 5), H=(1, 6))
+
+
+def _final_cases(rng: np.random.Generator | None = None) -> list[Case]:
+    if rng is not None:
+        return rnn_sequence_cases(rng, hidden_sequence_shapes(rng))
     return rnn_sequence_cases(103, [(2, 5, 3, 4), (3, 1, 2, 3), (1, 9, 4, 2)])
 
 

@@ -4,12 +4,14 @@ from __future__ import annotations
 
 import numpy as np
 
-from book.grading.checks.ch01 import rnn_sequence_cases
-from book.grading.core import Case, choice_exercise, function_exercise
+from book.grading.checks.ch01 import hidden_sequence_shapes, rnn_sequence_cases
+from book.grading.core import Case, choice_exercise, draw_shapes, function_exercise
 from book.nn import rnn_forward, rnn_step_forward
 
 
-def _seq_cases() -> list[Case]:
+def _seq_cases(rng: np.random.Generator | None = None) -> list[Case]:
+    if rng is not None:
+        return rnn_sequence_cases(rng, hidden_sequence_shapes(rng), bias_scale=0.5)
     return rnn_sequence_cases(201, [(2, 5, 3, 4), (3, 1, 2, 3), (1, 8, 4, 4)], bias_scale=0.5)
 
 
@@ -62,10 +64,11 @@ def rnn_outputs(h, W_hy, b_y):
     return h @ W_hy + b_y
 
 
-def _output_cases() -> list[Case]:
-    rng = np.random.default_rng(202)
+def _output_cases(rng: np.random.Generator | None = None) -> list[Case]:
+    shapes = [(2, 4, 3, 3), (1, 6, 5, 2), (3, 2, 4, 4)] if rng is None else draw_shapes(rng, 4, N=(1, 4), T=(1, 8), H=(1, 6), K=(1, 6))
+    rng = np.random.default_rng(202) if rng is None else rng
     cases = []
-    for N, T, H, K in [(2, 4, 3, 3), (1, 6, 5, 2), (3, 2, 4, 4)]:
+    for N, T, H, K in shapes:
         cases.append(
             Case(
                 f"N={N}, T={T}, H={H}, K={K}",
@@ -95,11 +98,12 @@ def unrolled_size(T: int, outputs: bool) -> tuple[int, int]:
     return (3 * T + 1, 3 * T) if outputs else (2 * T + 1, 2 * T)
 
 
-def _size_cases() -> list[Case]:
+def _size_cases(rng: np.random.Generator | None = None) -> list[Case]:
     # T = 4 comes first: at T = 1 several different mistakes give the same
     # numbers (the folded graph's (3, 3) is also 3T nodes and 3T edges), so a
     # hint matched there could name the wrong one.  At T = 4 they all differ.
-    return [Case(f"T={T}, outputs={o}", (T, o)) for T in (4, 25, 1) for o in (True, False)]
+    steps = (4, 25, 1) if rng is None else tuple(int(t) for t in rng.integers(2, 500, size=3))
+    return [Case(f"T={T}, outputs={o}", (T, o)) for T in steps for o in (True, False)]
 
 
 function_exercise(

@@ -18,6 +18,7 @@ from book.grading.core import (
     Mismatch,
     call_learner,
     compare_array,
+    draw_shapes,
     function_exercise,
     register,
     select_outputs,
@@ -92,10 +93,11 @@ def _step_backward_mistakes(dh_next, x, h_prev, W_xh, W_hh, h_next):
     ]
 
 
-def _step_cases(seed: int = 301) -> list[tuple[str, tuple, np.ndarray]]:
-    rng = np.random.default_rng(seed)
+def _step_cases(rng: np.random.Generator | None = None) -> list[tuple[str, tuple, np.ndarray]]:
+    shapes = [(2, 3, 4), (1, 2, 2), (4, 5, 3)] if rng is None else draw_shapes(rng, 4, N=(1, 5), D=(1, 6), H=(1, 6))
+    rng = np.random.default_rng(301) if rng is None else rng
     cases = []
-    for N, D, H in [(2, 3, 4), (1, 2, 2), (4, 5, 3)]:
+    for N, D, H in shapes:
         W_xh, W_hh, b_h = _params(rng, N, D, H)
         args = (rng.normal(size=(N, D)), rng.normal(size=(N, H)), W_xh, W_hh, b_h)
         cases.append((f"N={N}, D={D}, H={H}", args, rng.normal(size=(N, H))))
@@ -128,24 +130,29 @@ def _grade_backward(
     return ""
 
 
-def grade_step_backward(backward: Any, forward: Any = None) -> str:
+def grade_step_backward(backward: Any, forward: Any = None, rng: np.random.Generator | None = None) -> str:
     """Grade ``rnn_step_backward`` on the cache of the learner's ``rnn_step_forward``."""
     return _grade_backward(
-        backward, forward, _step_cases(), rnn_step_forward, rnn_step_backward, STEP_GRADS, "rnn_step_forward",
+        backward, forward, _step_cases(rng), rnn_step_forward, rnn_step_backward, STEP_GRADS, "rnn_step_forward",
         lambda args, dh_next, cache: _step_backward_mistakes(dh_next, *cache),
     )
 
 
-register(Exercise("3.1", "one step backward", 3, grade_step_backward))
+register(Exercise("3.1", "one step backward", 3, grade_step_backward, hidden=True))
 
 
 # --------------------------------------------------------------------------
 # 3.2 backpropagation through time
 # --------------------------------------------------------------------------
-def _seq_cases(seed: int = 302) -> list[tuple[str, tuple, np.ndarray]]:
-    rng = np.random.default_rng(seed)
+def _seq_cases(rng: np.random.Generator | None = None) -> list[tuple[str, tuple, np.ndarray]]:
+    shapes = (
+        [(2, 5, 3, 4), (1, 1, 2, 3), (3, 7, 2, 2)]
+        if rng is None
+        else draw_shapes(rng, 4, N=(1, 4), T=(1, 9), D=(1, 5), H=(1, 5))
+    )
+    rng = np.random.default_rng(302) if rng is None else rng
     cases = []
-    for N, T, D, H in [(2, 5, 3, 4), (1, 1, 2, 3), (3, 7, 2, 2)]:
+    for N, T, D, H in shapes:
         W_xh, W_hh, b_h = _params(rng, N, D, H)
         args = (rng.normal(size=(N, T, D)), rng.normal(size=(N, H)), W_xh, W_hh, b_h)
         cases.append((f"N={N}, T={T}, D={D}, H={H}", args, rng.normal(size=(N, T, H))))
@@ -169,15 +176,15 @@ def _bptt_mistakes(args: tuple, dh: np.ndarray) -> list[tuple[tuple, str]]:
     ]
 
 
-def grade_bptt(backward: Any, forward: Any = None) -> str:
+def grade_bptt(backward: Any, forward: Any = None, rng: np.random.Generator | None = None) -> str:
     """Grade ``rnn_backward`` on the cache of the learner's ``rnn_forward``."""
     return _grade_backward(
-        backward, forward, _seq_cases(), rnn_forward, rnn_backward, SEQ_GRADS, "rnn_forward",
+        backward, forward, _seq_cases(rng), rnn_forward, rnn_backward, SEQ_GRADS, "rnn_forward",
         lambda args, dh, cache: _bptt_mistakes(args, dh),
     )
 
 
-register(Exercise("3.2", "backpropagation through time", 3, grade_bptt))
+register(Exercise("3.2", "backpropagation through time", 3, grade_bptt, hidden=True))
 
 
 # --------------------------------------------------------------------------
@@ -201,10 +208,11 @@ def three_step_terms(x, h0, W_xh, W_hh, b_h, dh_last):
     return terms
 
 
-def _three_cases() -> list[Case]:
-    rng = np.random.default_rng(303)
+def _three_cases(rng: np.random.Generator | None = None) -> list[Case]:
+    shapes = [(1, 2, 3), (2, 3, 4), (3, 2, 2)] if rng is None else draw_shapes(rng, 4, N=(1, 4), D=(1, 5), H=(1, 5))
+    rng = np.random.default_rng(303) if rng is None else rng
     cases = []
-    for N, D, H in [(1, 2, 3), (2, 3, 4), (3, 2, 2)]:
+    for N, D, H in shapes:
         W_xh, W_hh, b_h = _params(rng, N, D, H)
         args = (rng.normal(size=(N, 3, D)), rng.normal(size=(N, H)), W_xh, W_hh, b_h, rng.normal(size=(N, H)))
         cases.append(Case(f"N={N}, T=3, D={D}, H={H}", args))
@@ -270,10 +278,15 @@ def truncated_gradients(x, h0, W_xh, W_hh, b_h, dh, k):
     return rnn_backward_truncated(dh, cache, k)[2:]
 
 
-def _trunc_cases() -> list[Case]:
-    rng = np.random.default_rng(304)
+def _trunc_cases(rng: np.random.Generator | None = None) -> list[Case]:
+    shapes = (
+        [(2, 6, 3, 4, 2), (1, 7, 2, 3, 3), (3, 5, 2, 2, 1), (2, 4, 3, 3, 4)]
+        if rng is None
+        else draw_shapes(rng, 5, N=(1, 3), T=(2, 9), D=(1, 4), H=(1, 4), k=(1, 5))
+    )
+    rng = np.random.default_rng(304) if rng is None else rng
     cases = []
-    for N, T, D, H, k in [(2, 6, 3, 4, 2), (1, 7, 2, 3, 3), (3, 5, 2, 2, 1), (2, 4, 3, 3, 4)]:
+    for N, T, D, H, k in shapes:
         W_xh, W_hh, b_h = _params(rng, N, D, H)
         args = (rng.normal(size=(N, T, D)), rng.normal(size=(N, H)), W_xh, W_hh, b_h, rng.normal(size=(N, T, H)), k)
         cases.append(Case(f"N={N}, T={T}, D={D}, H={H}, k={k}", args))

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from book.grading.core import Case, choice_exercise, function_exercise
+from book.grading.core import Case, choice_exercise, draw_shapes, function_exercise
 from book.nn import clip_by_global_norm, jacobian_norms
 from book.nn import step_jacobian as _step_jacobian
 
@@ -14,10 +14,11 @@ def step_jacobian(h_t, W_hh):
     return _step_jacobian(1.0 - h_t**2, W_hh)
 
 
-def _jac_cases() -> list[Case]:
-    rng = np.random.default_rng(401)
+def _jac_cases(rng: np.random.Generator | None = None) -> list[Case]:
+    sizes = (3, 5, 1) if rng is None else tuple(int(h) for h in rng.integers(2, 9, size=3))
+    rng = np.random.default_rng(401) if rng is None else rng
     cases = []
-    for H in (3, 5, 1):
+    for H in sizes:
         h_t = np.tanh(rng.normal(size=H))
         cases.append(Case(f"H={H}", (h_t, rng.normal(size=(H, H)))))
     return cases
@@ -53,10 +54,15 @@ def jacobian_norms_of_states(h, W_hh):
     return jacobian_norms(1.0 - h**2, W_hh)
 
 
-def _norm_cases() -> list[Case]:
-    rng = np.random.default_rng(402)
+def _norm_cases(rng: np.random.Generator | None = None) -> list[Case]:
+    shapes = (
+        [(6, 4, 1.2), (10, 3, 0.9), (4, 6, 1.5)]
+        if rng is None
+        else [(T, H, float(rng.uniform(0.8, 1.6))) for T, H in draw_shapes(rng, 3, T=(2, 12), H=(2, 7))]
+    )
+    rng = np.random.default_rng(402) if rng is None else rng
     cases = []
-    for T, H, scale in [(6, 4, 1.2), (10, 3, 0.9), (4, 6, 1.5)]:
+    for T, H, scale in shapes:
         h = np.tanh(rng.normal(size=(T, H)))
         cases.append(Case(f"T={T}, H={H}", (h, rng.normal(scale=scale / np.sqrt(H), size=(H, H)))))
     return cases
@@ -108,10 +114,17 @@ def clip_gradients(dW_xh, dW_hh, db_h, max_norm):
     return tuple(clipped)
 
 
-def _clip_cases() -> list[Case]:
-    rng = np.random.default_rng(403)
+def _clip_cases(rng: np.random.Generator | None = None) -> list[Case]:
+    settings = (
+        [(2, 3, 5.0, 1.0), (3, 4, 0.1, 5.0), (1, 5, 3.0, 2.0)]
+        if rng is None  # hidden: one to be clipped, one left alone, one either way
+        else [(D, H, s, c) for (D, H), (s, c) in zip(draw_shapes(rng, 3, D=(1, 5), H=(1, 6)),
+              [(float(rng.uniform(3, 8)), float(rng.uniform(0.5, 2))), (0.05, float(rng.uniform(4, 8))),
+               (float(rng.uniform(0.5, 3)), float(rng.uniform(1, 3)))], strict=True)]
+    )
+    rng = np.random.default_rng(403) if rng is None else rng
     cases = []
-    for D, H, scale, max_norm in [(2, 3, 5.0, 1.0), (3, 4, 0.1, 5.0), (1, 5, 3.0, 2.0)]:
+    for D, H, scale, max_norm in settings:
         cases.append(
             Case(
                 f"D={D}, H={H}, max_norm={max_norm}",

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from book.grading.core import Case, choice_exercise, function_exercise
+from book.grading.core import Case, choice_exercise, draw_shapes, function_exercise
 from book.nn import sensitivity_size
 
 
@@ -25,10 +25,11 @@ def rtrl_step_hh(x_t, h_prev, S_hh, W_xh, W_hh, b_h):
     return h_t, (1.0 - h_t**2)[:, :, None, None] * (explicit + implicit)
 
 
-def _step_cases(kind: str) -> list[Case]:
-    rng = np.random.default_rng(501 if kind == "b" else 502)
+def _step_cases(kind: str, rng: np.random.Generator | None = None) -> list[Case]:
+    shapes = [(2, 3, 4), (1, 2, 3), (3, 1, 5)] if rng is None else draw_shapes(rng, 3, N=(1, 4), D=(1, 4), H=(2, 5))
+    rng = np.random.default_rng(501 if kind == "b" else 502) if rng is None else rng
     cases = []
-    for N, D, H in [(2, 3, 4), (1, 2, 3), (3, 1, 5)]:
+    for N, D, H in shapes:
         S_shape = (N, H, H) if kind == "b" else (N, H, H, H)
         cases.append(
             Case(
@@ -63,7 +64,7 @@ function_exercise(
     "sensitivity of the state to the bias",
     2,
     reference=rtrl_step_bias,
-    cases=lambda: _step_cases("b"),
+    cases=lambda rng=None: _step_cases("b", rng),
     outputs=["h_t", "S_b"],
     mistakes=[
         (
@@ -97,7 +98,7 @@ function_exercise(
     "sensitivity of the state to W_hh",
     3,
     reference=rtrl_step_hh,
-    cases=lambda: _step_cases("hh"),
+    cases=lambda rng=None: _step_cases("hh", rng),
     outputs=["h_t", "S_hh"],
     mistakes=[
         (
@@ -125,7 +126,10 @@ function_exercise(
     "how many numbers RTRL carries",
     2,
     reference=sensitivity_size,
-    cases=lambda: [Case(f"D={D}, H={H}", (D, H)) for D, H in [(3, 4), (1, 10), (50, 128), (7, 1)]],
+    cases=lambda rng=None: [
+        Case(f"D={D}, H={H}", (D, H))
+        for D, H in ([(3, 4), (1, 10), (50, 128), (7, 1)] if rng is None else draw_shapes(rng, 4, D=(1, 200), H=(2, 300)))
+    ],
     outputs=["count"],
     mistakes=[
         (

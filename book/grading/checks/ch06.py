@@ -12,6 +12,7 @@ from book.grading.core import (
     Mismatch,
     check_function_cases,
     choice_exercise,
+    draw_shapes,
     function_exercise,
     register,
 )
@@ -30,10 +31,11 @@ def output_shape(kind: str, N: int, T: int, D: int, H: int) -> tuple[int, ...]:
     raise ValueError(f"unknown kind {kind!r}")
 
 
-def _shape_cases() -> list[Case]:
+def _shape_cases(rng: np.random.Generator | None = None) -> list[Case]:
+    shapes = [(32, 10, 3, 16), (1, 7, 5, 2)] if rng is None else draw_shapes(rng, 3, N=(1, 64), T=(2, 40), D=(1, 20), H=(1, 50))
     return [
         Case(f"kind={k!r}, N={N}, T={T}, D={D}, H={H}", (k, N, T, D, H))
-        for N, T, D, H in [(32, 10, 3, 16), (1, 7, 5, 2)]
+        for N, T, D, H in shapes
         for k in ("last", "sequences", "dense")
     ]
 
@@ -73,7 +75,7 @@ _SHAPE_MISTAKES = [
 ]
 
 
-def _grade_shape(fn: Any) -> str:
+def _grade_shape(fn: Any, rng: np.random.Generator | None = None) -> str:
     if not callable(fn):
         raise Mismatch(f"expected a function, got {type(fn).__name__}")
 
@@ -83,13 +85,13 @@ def _grade_shape(fn: Any) -> str:
     return check_function_cases(
         wrapped,
         _shape_mistake(output_shape),
-        _shape_cases(),
+        _shape_cases(rng),
         ["shape"],
         [(_shape_mistake(w), hint) for w, hint in _SHAPE_MISTAKES],
     )
 
 
-register(Exercise("6.1", "output shapes of recurrent and dense layers", 2, _grade_shape))
+register(Exercise("6.1", "output shapes of recurrent and dense layers", 2, _grade_shape, hidden=True))
 
 
 # --------------------------------------------------------------------------
@@ -124,10 +126,16 @@ def masked_rnn_forward(x, mask, h0, W_xh, W_hh, b_h):
     return h
 
 
-def _mask_cases() -> list[Case]:
-    rng = np.random.default_rng(601)
+def _mask_cases(rng: np.random.Generator | None = None) -> list[Case]:
+    settings = (
+        [(3, 5, 2, 4, "post"), (2, 6, 3, 3, "pre"), (4, 4, 2, 2, "mixed")]
+        if rng is None
+        else [(*s, kind) for s, kind in zip(draw_shapes(rng, 3, N=(1, 5), T=(2, 8), D=(1, 4), H=(1, 5)),
+                                            ("post", "pre", "mixed"), strict=True)]
+    )
+    rng = np.random.default_rng(601) if rng is None else rng
     cases = []
-    for N, T, D, H, kind in [(3, 5, 2, 4, "post"), (2, 6, 3, 3, "pre"), (4, 4, 2, 2, "mixed")]:
+    for N, T, D, H, kind in settings:
         lengths = rng.integers(1, T + 1, size=N)
         lengths[0] = T - 1  # at least one padded step
         steps = np.arange(T)[None, :]
@@ -201,8 +209,13 @@ def seq2seq_params(D: int, H: int, D_dec: int, K: int) -> int:
     return count_params_simple_rnn(D, H) + count_params_simple_rnn(D_dec, H) + H * K + K
 
 
-def _s2s_cases() -> list[Case]:
-    return [Case(f"D={D}, H={H}, D_dec={E}, K={K}", (D, H, E, K)) for D, H, E, K in [(4, 8, 3, 4), (10, 32, 10, 7), (1, 1, 2, 3)]]
+def _s2s_cases(rng: np.random.Generator | None = None) -> list[Case]:
+    sizes = (
+        [(4, 8, 3, 4), (10, 32, 10, 7), (1, 1, 2, 3)]
+        if rng is None
+        else draw_shapes(rng, 4, D=(1, 60), H=(1, 128), D_dec=(1, 60), K=(1, 40))
+    )
+    return [Case(f"D={D}, H={H}, D_dec={E}, K={K}", (D, H, E, K)) for D, H, E, K in sizes]
 
 
 function_exercise(

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from book.grading.core import Case, choice_exercise, function_exercise
+from book.grading.core import Case, choice_exercise, draw_shapes, function_exercise
 from book.nn import (
     count_params_bidirectional,
     count_params_gru,
@@ -16,10 +16,11 @@ from book.nn import (
 )
 
 
-def _cases(seed: int, gates: int, bias_shape) -> list[Case]:
-    rng = np.random.default_rng(seed)
+def _cases(seed: int, gates: int, bias_shape, rng: np.random.Generator | None = None) -> list[Case]:
+    shapes = [(2, 3, 4), (1, 5, 2), (4, 2, 6)] if rng is None else draw_shapes(rng, 4, N=(1, 5), D=(1, 6), H=(1, 7))
+    rng = np.random.default_rng(seed) if rng is None else rng
     cases = []
-    for N, D, H in [(2, 3, 4), (1, 5, 2), (4, 2, 6)]:
+    for N, D, H in shapes:
         args = [rng.normal(size=(N, D)), rng.normal(size=(N, H))]
         if gates == 4:
             args.append(rng.normal(size=(N, H)))  # c_prev
@@ -80,7 +81,7 @@ function_exercise(
     "one LSTM step",
     3,
     reference=lstm_step_forward,
-    cases=lambda: _cases(701, 4, lambda H: (4 * H,)),
+    cases=lambda rng=None: _cases(701, 4, lambda H: (4 * H,), rng),
     outputs=["h_next", "c_next"],
     mistakes=[
         (_lstm_order("ifoc"), "wrong gate order: Keras stores the blocks as i, f, c (candidate), o"),
@@ -138,7 +139,7 @@ function_exercise(
     "one GRU step (Keras, reset_after=True)",
     3,
     reference=gru_step_forward,
-    cases=lambda: _cases(702, 3, lambda H: (2, 3 * H)),
+    cases=lambda rng=None: _cases(702, 3, lambda H: (2, 3 * H), rng),
     outputs=["h_next"],
     mistakes=[
         (_gru_swapped_z, "z and 1 - z are swapped: Keras keeps z * h_prev and writes (1 - z) * h_tilde"),
@@ -166,9 +167,9 @@ def count_params(cell: str, D: int, H: int, bidirectional: bool = False, reset_a
     return count_params_bidirectional(n) if bidirectional else n
 
 
-def _count_cases() -> list[Case]:
+def _count_cases(rng: np.random.Generator | None = None) -> list[Case]:
     cases = []
-    for D, H in [(10, 16), (3, 5)]:
+    for D, H in [(10, 16), (3, 5)] if rng is None else draw_shapes(rng, 2, D=(1, 100), H=(1, 128)):
         for cell in ("simple", "lstm", "gru"):
             for bi in (False, True):
                 for ra in ((True, False) if cell == "gru" else (True,)):

@@ -12,6 +12,7 @@ from book.grading.core import (
     Mismatch,
     call_learner,
     compare_array,
+    draw_shapes,
     function_exercise,
     register,
 )
@@ -28,8 +29,9 @@ def nats_to_bpc_and_perplexity(nats):
     return float(nats) / math.log(2.0), math.exp(float(nats))
 
 
-def _metric_cases() -> list[Case]:
-    return [Case(f"nats={v}", (v,)) for v in (1.0, 0.5, 2.3, 4.1, 1.386)]
+def _metric_cases(rng: np.random.Generator | None = None) -> list[Case]:
+    values = (1.0, 0.5, 2.3, 4.1, 1.386) if rng is None else tuple(round(float(v), 4) for v in rng.uniform(0.05, 6.0, 5))
+    return [Case(f"nats={v}", (v,)) for v in values]
 
 
 function_exercise(
@@ -58,13 +60,20 @@ def sampling_distribution(logits, temperature, top_k, top_p):
     return _reference_distribution(logits, temperature, top_k, top_p)
 
 
-def _sampling_cases() -> list[Case]:
-    rng = np.random.default_rng(802)
-    cases = []
+def _sampling_cases(rng: np.random.Generator | None = None) -> list[Case]:
+    V = 8 if rng is None else int(rng.integers(5, 14))
     settings = [(1.0, 0, 1.0), (0.5, 0, 1.0), (2.0, 0, 1.0), (1.0, 3, 1.0), (1.0, 0, 0.8), (0.7, 4, 0.9),
                 (1.0, 0, 0.5), (1.3, 2, 1.0)]
+    if rng is not None:  # hidden: each filter alone and together, other settings
+        settings = [
+            (round(float(rng.uniform(0.4, 2.5)), 2), k, p)
+            for k, p in [(0, 1.0), (0, 1.0), (int(rng.integers(1, V)), 1.0), (0, round(float(rng.uniform(0.3, 0.95)), 2)),
+                         (int(rng.integers(2, V)), round(float(rng.uniform(0.5, 0.95)), 2))]
+        ]
+    rng = np.random.default_rng(802) if rng is None else rng
+    cases = []
     for t, k, p in settings:
-        logits = rng.normal(scale=1.5, size=8)
+        logits = rng.normal(scale=1.5, size=V)
         cases.append(Case(f"temperature={t}, top_k={k}, top_p={p}", (logits, t, k, p)))
     return cases
 
@@ -138,7 +147,19 @@ def find_cycle(successor, start):
     return mu, t - mu
 
 
-def _cycle_cases() -> list[Case]:
+def _cycle_cases(rng: np.random.Generator | None = None) -> list[Case]:
+    if rng is not None:  # hidden: a tail and a cycle of drawn lengths, then random maps
+        mu, lam = (int(v) for v in rng.integers(1, 9, size=2))
+        order = rng.permutation(mu + lam + 3)
+        succ = rng.integers(0, mu + lam + 3, size=mu + lam + 3)
+        for i in range(mu + lam - 1):
+            succ[order[i]] = order[i + 1]
+        succ[order[mu + lam - 1]] = order[mu]
+        cases = [Case(f"a {lam}-cycle entered after {mu} steps", (succ, int(order[0])))]
+        for S in rng.integers(10, 400, size=3):
+            succ = rng.integers(0, S, size=S)
+            cases.append(Case(f"random map on {S} states", (succ, int(rng.integers(S)))))
+        return cases
     rng = np.random.default_rng(803)
     cases = [
         Case("a 5-cycle entered after 2 steps", (np.array([1, 2, 3, 4, 5, 6, 2]), 0)),
@@ -166,7 +187,7 @@ def _cycle_from_start(succ, start):
     return 0, lam
 
 
-def _grade_cycle(fn) -> str:
+def _grade_cycle(fn, rng: np.random.Generator | None = None) -> str:
     if not callable(fn):
         raise Mismatch(f"expected a function, got {type(fn).__name__}")
     mistakes = [
@@ -174,7 +195,7 @@ def _grade_cycle(fn) -> str:
         (_cycle_off_by_one, "off by one: mu is the number of steps before the first state on the cycle (0 if start is on it)"),
         (_cycle_from_start, "the start may lie before the cycle: mu counts the steps until the cycle is entered"),
     ]
-    for k, case in enumerate(_cycle_cases(), start=1):
+    for k, case in enumerate(_cycle_cases(rng), start=1):
         expected = find_cycle(*case.args)
         got = call_learner(fn, *case.args)
         if not isinstance(got, (tuple, list)) or len(got) != 2:
@@ -191,7 +212,7 @@ def _grade_cycle(fn) -> str:
     return ""
 
 
-register(Exercise("8.3", "the cycle of a deterministic generator", 2, _grade_cycle))
+register(Exercise("8.3", "the cycle of a deterministic generator", 2, _grade_cycle, hidden=True))
 
 
 # --------------------------------------------------------------------------
@@ -203,7 +224,18 @@ def encode(text, chars):
     return np.array([index.get(c, 0) for c in text], dtype=np.int64)
 
 
-def _encode_cases() -> list[Case]:
+def _encode_cases(rng: np.random.Generator | None = None) -> list[Case]:
+    if rng is not None:  # hidden: another vocabulary, texts with and without unknown characters
+        letters = list("abcdefghijklmnopqrstuvwxyz .,;!?")
+        chars = [UNK, *sorted(rng.choice(letters, size=int(rng.integers(5, 15)), replace=False))]
+        others = [c for c in letters + list("XYZ0123") if c not in chars]
+        known = "".join(rng.choice(chars[1:], size=int(rng.integers(3, 20))))
+        mixed = "".join(rng.choice(chars[1:] + others, size=int(rng.integers(5, 30))))
+        return [
+            Case("known characters only", (known, chars)),
+            Case("unknown characters", (mixed + others[0], chars)),
+            Case("all unknown", ("".join(rng.choice(others, size=4)), chars)),
+        ]
     chars = [UNK, *sorted("abcdefghij ,.")]
     return [
         Case("known characters only", ("a bad cafe.", chars)),
@@ -213,10 +245,10 @@ def _encode_cases() -> list[Case]:
     ]
 
 
-def _grade_encode(fn) -> str:
+def _grade_encode(fn, rng: np.random.Generator | None = None) -> str:
     if not callable(fn):
         raise Mismatch(f"expected a function, got {type(fn).__name__}")
-    for k, case in enumerate(_encode_cases(), start=1):
+    for k, case in enumerate(_encode_cases(rng), start=1):
         text, chars = case.args
         expected = encode(text, chars)
         got = call_learner(fn, *case.args)
@@ -247,7 +279,7 @@ def _grade_encode(fn) -> str:
     return ""
 
 
-register(Exercise("8.4", "encoding with an unknown-character symbol", 2, _grade_encode))
+register(Exercise("8.4", "encoding with an unknown-character symbol", 2, _grade_encode, hidden=True))
 
 
 # --------------------------------------------------------------------------
@@ -259,10 +291,11 @@ def softmax_ce_backward(logits, targets):
     return softmax_cross_entropy_backward(cache)
 
 
-def _ce_cases() -> list[Case]:
-    rng = np.random.default_rng(805)
+def _ce_cases(rng: np.random.Generator | None = None) -> list[Case]:
+    shapes = [(2, 3, 5), (1, 4, 7), (3, 2, 4)] if rng is None else draw_shapes(rng, 3, N=(1, 4), T=(1, 6), V=(2, 12))
+    rng = np.random.default_rng(805) if rng is None else rng
     cases = []
-    for N, T, V in [(2, 3, 5), (1, 4, 7), (3, 2, 4)]:
+    for N, T, V in shapes:
         cases.append(Case(f"N={N}, T={T}, V={V}", (rng.normal(scale=2.0, size=(N, T, V)), rng.integers(0, V, size=(N, T)))))
     return cases
 

@@ -13,6 +13,7 @@ from book.grading.core import (
     call_learner,
     check_function_cases,
     compare_array,
+    draw_shapes,
     function_exercise,
     register,
     select_outputs,
@@ -28,12 +29,12 @@ def windows(series, n_in, horizon):
     return make_windows(series, n_in, horizon)
 
 
-def _window_cases() -> list[Case]:
-    rng = np.random.default_rng(901)
-    return [
-        Case(f"T={T}, n_in={n}, horizon={K}", (np.cumsum(rng.normal(size=T)), n, K))
-        for T, n, K in [(20, 5, 3), (12, 4, 1), (30, 7, 6)]
+def _window_cases(rng: np.random.Generator | None = None) -> list[Case]:
+    shapes = [(20, 5, 3), (12, 4, 1), (30, 7, 6)] if rng is None else [
+        (n + K + int(rng.integers(0, 25)), n, K) for n, K in draw_shapes(rng, 3, n_in=(1, 9), horizon=(1, 7))
     ]
+    rng = np.random.default_rng(901) if rng is None else rng
+    return [Case(f"T={T}, n_in={n}, horizon={K}", (np.cumsum(rng.normal(size=T)), n, K)) for T, n, K in shapes]
 
 
 def _index_windows(series, n_in, horizon, shift=0, drop_last=False):
@@ -90,7 +91,13 @@ def seasonal_naive(X, horizon, season):
     return seasonal_naive_forecast(X, horizon, season)
 
 
-def _seasonal_cases() -> list[Case]:
+def _seasonal_cases(rng: np.random.Generator | None = None) -> list[Case]:
+    if rng is not None:
+        cases = []
+        for K, m in draw_shapes(rng, 4, horizon=(1, 11), season=(2, 7)):
+            n = m + int(rng.integers(0, 10))
+            cases.append(Case(f"n_in={n}, horizon={K}, season={m}", (rng.normal(size=(int(rng.integers(1, 6)), n)), K, m)))
+        return cases
     rng = np.random.default_rng(902)
     return [
         Case(f"n_in=12, horizon={K}, season={m}", (rng.normal(size=(4, 12)), K, m))
@@ -145,11 +152,15 @@ def split_and_scale(series, train_frac, val_frac):
     return (s[:a] - mean) / std, (s[a:b] - mean) / std, (s[b:] - mean) / std
 
 
-def _split_cases() -> list[Case]:
-    rng = np.random.default_rng(903)
+def _split_cases(rng: np.random.Generator | None = None) -> list[Case]:
+    settings = [(50, 0.6, 0.2), (37, 0.5, 0.25), (20, 0.7, 0.15)] if rng is None else [
+        (int(rng.integers(20, 90)), round(float(rng.uniform(0.4, 0.7)), 2), round(float(rng.uniform(0.1, 0.25)), 2))
+        for _ in range(3)
+    ]
+    rng = np.random.default_rng(903) if rng is None else rng
     return [
         Case(f"T={T}, train={f1}, val={f2}", (10 + np.cumsum(rng.normal(size=T)), f1, f2))
-        for T, f1, f2 in [(50, 0.6, 0.2), (37, 0.5, 0.25), (20, 0.7, 0.15)]
+        for T, f1, f2 in settings
     ]
 
 
@@ -183,11 +194,12 @@ def _zscore(v):
     return (v - v.mean()) / v.std()
 
 
-def _grade_split(fn) -> str:
+def _grade_split(fn, rng: np.random.Generator | None = None) -> str:
     outputs = ["train", "val", "test"]
+    cases = _split_cases(rng)
     try:
         return check_function_cases(
-            fn, split_and_scale, _split_cases(), outputs, _SPLIT_MISTAKES, rtol=1e-6, atol=1e-9
+            fn, split_and_scale, cases, outputs, _SPLIT_MISTAKES, rtol=1e-6, atol=1e-9
         )
     except Mismatch as exc:
         if any(
@@ -196,7 +208,7 @@ def _grade_split(fn) -> str:
             raise
         # A shuffled split: the three blocks together hold every value under one
         # affine map, but the training block is not the first part of the series.
-        for case in _split_cases():
+        for case in cases:
             got = select_outputs(call_learner(fn, *case.args), outputs, strict=False)
             expected = split_and_scale(*copy.deepcopy(case.args))
             if all(
@@ -220,7 +232,7 @@ def _grade_split(fn) -> str:
         raise
 
 
-register(Exercise("9.3", "a time-ordered split without leakage", 2, _grade_split))
+register(Exercise("9.3", "a time-ordered split without leakage", 2, _grade_split, hidden=True))
 
 
 # --------------------------------------------------------------------------
@@ -231,10 +243,14 @@ def fit_ar(X, Y):
     return fit_linear_ar(X, Y)
 
 
-def _ar_cases() -> list[Case]:
-    rng = np.random.default_rng(904)
+def _ar_cases(rng: np.random.Generator | None = None) -> list[Case]:
+    settings = [(40, 5, 3, 10.0), (25, 3, 1, -4.0), (60, 8, 4, 2.5)] if rng is None else [
+        (n + int(rng.integers(15, 60)), n, K, round(float(rng.uniform(-10, 10)), 2))
+        for n, K in draw_shapes(rng, 3, n_in=(1, 8), horizon=(1, 5))
+    ]
+    rng = np.random.default_rng(904) if rng is None else rng
     cases = []
-    for N, n, K, offset in [(40, 5, 3, 10.0), (25, 3, 1, -4.0), (60, 8, 4, 2.5)]:
+    for N, n, K, offset in settings:
         X = offset + rng.normal(size=(N, n))
         Y = (
             X @ rng.normal(scale=0.5, size=(n, K))
