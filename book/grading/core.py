@@ -28,6 +28,7 @@ import copy
 import hashlib
 import importlib
 import os
+import re
 import traceback
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import asdict, dataclass, field
@@ -97,9 +98,16 @@ class Exercise:
     title: str
     points: float
     grade: Callable[..., str]
-    kind: str = "function"
+    answer: str = "function"  # what check() is given: "function", "value" or "choice"
     hint: str = field(default="")
     hidden: bool = False
+    kind: str = ""  # what the learner does: one of KINDS
+    stars: int = 0  # difficulty, 1 to 3
+    minutes: int = 0  # a typical learner's time
+
+    def label(self) -> str:
+        """Difficulty, time and kind, as on the page and in the grader's table: ``★★☆, about 15 min, implement``."""
+        return f"{'★' * self.stars}{'☆' * (3 - self.stars)}, about {self.minutes} min, {self.kind}"
 
     def run(self, answer: Any, *extra: Any, rng: np.random.Generator | None = None) -> Result:
         """Grade on the visible cases, or on hidden ones drawn from ``rng``."""
@@ -127,32 +135,63 @@ class Exercise:
 
 _REGISTRY: dict[str, Exercise] = {}
 
+#: What an exercise asks the learner to do.
+KINDS = ("implement", "derive", "debug", "experiment", "interpret")
+
 
 def register(exercise: Exercise) -> Exercise:
-    """Add an exercise to the registry (ids are unique)."""
+    """Add an exercise to the registry (ids are unique; kind, stars and minutes are checked)."""
+    if exercise.kind not in KINDS:
+        raise ValueError(f"exercise {exercise.id}: kind {exercise.kind!r} is not one of {', '.join(KINDS)}")
+    if exercise.stars not in (1, 2, 3):
+        raise ValueError(f"exercise {exercise.id}: stars must be 1, 2 or 3, not {exercise.stars!r}")
+    if not (isinstance(exercise.minutes, int) and 0 < exercise.minutes <= 120):
+        raise ValueError(f"exercise {exercise.id}: minutes must be a whole number from 1 to 120")
     if exercise.id in _REGISTRY and _REGISTRY[exercise.id] is not exercise:
         raise ValueError(f"exercise {exercise.id} is registered twice")
     _REGISTRY[exercise.id] = exercise
     return exercise
 
 
-def chapter_of(exercise_id: str) -> int:
-    head = str(exercise_id).split(".")[0]
-    if not head.isdigit():
-        raise KeyError(f"not an exercise id: {exercise_id!r} (expected e.g. '1.2')")
-    return int(head)
+CHAPTER_KEY = re.compile(r"^(\d+)([a-z]?)$")
 
 
-def load_chapter(chapter: int) -> list[Exercise]:
-    """Import ``book.grading.checks.chNN`` and return its exercises in id order ([] if none)."""
+def chapter_of(exercise_id: str) -> str:
+    """The chapter an exercise id belongs to: ``"1.2" -> "1"``, ``"9b.3" -> "9b"``."""
+    head, _, number = str(exercise_id).partition(".")
+    if not CHAPTER_KEY.match(head) or not number.isdigit():
+        raise KeyError(f"not an exercise id: {exercise_id!r} (expected e.g. '1.2' or '9b.3')")
+    return head
+
+
+def chapter_module(chapter: int | str) -> str:
+    """The module of a chapter's exercises: ``1 -> book.grading.checks.ch01``, ``"9b" -> ...ch09b``."""
+    m = CHAPTER_KEY.match(str(chapter))
+    if not m:
+        raise KeyError(f"not a chapter: {chapter!r} (expected e.g. 1 or '9b')")
+    return f"book.grading.checks.ch{int(m.group(1)):02d}{m.group(2)}"
+
+
+def id_order(exercise_id: str) -> tuple[int, str, int]:
+    """Sort key: chapter number, its letter, then the exercise number."""
+    head, _, number = exercise_id.partition(".")
+    m = CHAPTER_KEY.match(head)
+    assert m is not None
+    return int(m.group(1)), m.group(2), int(number)
+
+
+def load_chapter(chapter: int | str) -> list[Exercise]:
+    """Import the chapter's ``checks`` module and return its exercises in id order ([] if none)."""
+    module = chapter_module(chapter)
     try:
-        importlib.import_module(f"book.grading.checks.ch{chapter:02d}")
+        importlib.import_module(module)
     except ModuleNotFoundError as exc:
-        if exc.name != f"book.grading.checks.ch{chapter:02d}":
+        if exc.name != module:
             raise
         return []
-    found = [ex for ex in _REGISTRY.values() if chapter_of(ex.id) == chapter]
-    return sorted(found, key=lambda ex: tuple(int(p) for p in ex.id.split(".")))
+    key = str(chapter)
+    found = [ex for ex in _REGISTRY.values() if chapter_of(ex.id) == key]
+    return sorted(found, key=lambda ex: id_order(ex.id))
 
 
 def get_exercise(exercise_id: str) -> Exercise:
@@ -267,12 +306,27 @@ def compare_array(name: str, got: Any, expected: Any, rtol: float = 1e-6, atol: 
     expected = expected.astype(np.float64)
     if np.allclose(got_arr, expected, rtol=rtol, atol=atol):
         return None
-    err = np.abs(got_arr - expected) / np.maximum(np.abs(expected), atol)
-    idx = np.unravel_index(int(np.argmax(err)), err.shape) if err.ndim else ()
-    at = f" at {list(map(int, idx))}" if idx else ""
+    return first_difference(name, got_arr, expected, rtol, atol)
+
+
+def first_difference(name: str, got: np.ndarray, expected: np.ndarray, rtol: float, atol: float) -> str:
+    """Where ``got`` first leaves ``expected`` (in index order: batch, then time step, ...).
+
+    The size of the error is given relative to the scale of the whole answer (its
+    largest magnitude), so an entry that should be near zero does not make a small
+    error look huge.
+    """
+    bad = ~np.isclose(got, expected, rtol=rtol, atol=atol)
+    if expected.ndim == 0:
+        return f"{name}: expected {_fmt(float(expected))}, got {_fmt(float(got))}"
+    idx = tuple(int(i) for i in np.argwhere(bad)[0])
+    scale = float(np.max(np.abs(expected))) or 1.0
+    err = float(np.max(np.abs(got - expected)))
+    count = int(bad.sum())
     return (
-        f"{name}: largest relative error {_fmt(float(err[idx]))}{at} "
-        f"(expected {_fmt(float(expected[idx]))}, got {_fmt(float(got_arr[idx]))})"
+        f"{name} first differs at {list(idx)} (expected {_fmt(float(expected[idx]))}, got "
+        f"{_fmt(float(got[idx]))}); {count} of {bad.size} entries differ, the largest error is "
+        f"{_fmt(err / scale)} of the answer's scale {_fmt(scale)}"
     )
 
 
@@ -391,17 +445,23 @@ def function_exercise(
     mistakes: Sequence[tuple[Callable[..., Any], str]] = (),
     rtol: float = 1e-6,
     atol: float = 1e-9,
+    *,
+    kind: str = "implement",
+    stars: int,
+    minutes: int,
 ) -> Exercise:
     """Register an exercise whose answer is a function compared with ``reference``.
 
     ``cases()`` gives the visible cases; ``cases(rng)`` hidden ones drawn from ``rng``.
+    ``kind`` is ``"implement"`` (write it) or ``"debug"`` (fix a given buggy version).
     """
 
     def grade(fn: Any, rng: np.random.Generator | None = None) -> str:
         drawn = cases() if rng is None else cases(rng)
         return check_function_cases(fn, reference, drawn, outputs, mistakes, rtol, atol)
 
-    return register(Exercise(id, title, points, grade, kind="function", hidden=True))
+    exercise = Exercise(id, title, points, grade, answer="function", hidden=True, kind=kind, stars=stars, minutes=minutes)
+    return register(exercise)
 
 
 def value_exercise(
@@ -413,22 +473,63 @@ def value_exercise(
     rtol: float = 1e-6,
     atol: float = 1e-9,
     name: str = "your answer",
+    *,
+    kind: str = "derive",
+    stars: int,
+    minutes: int,
 ) -> Exercise:
-    """Register an exercise whose answer is a number or an array."""
+    """Register an exercise whose answer is a number or an array (usually derived on paper)."""
 
     def grade(got: Any) -> str:
         value = expected() if callable(expected) else expected
         return check_value(got, value, name, rtol, atol, mistakes)
 
-    return register(Exercise(id, title, points, grade, kind="value"))
+    return register(Exercise(id, title, points, grade, answer="value", kind=kind, stars=stars, minutes=minutes))
 
 
 def choice_exercise(
-    id: str, title: str, points: float, correct: str, options: str = "abcd", hints: dict[str, str] | None = None
+    id: str,
+    title: str,
+    points: float,
+    correct: str,
+    options: str = "abcd",
+    hints: dict[str, str] | None = None,
+    *,
+    stars: int,
+    minutes: int,
 ) -> Exercise:
-    """Register a multiple-choice exercise answered with one letter."""
+    """Register a multiple-choice exercise answered with one letter (kind ``"interpret"``).
+
+    A hint for a wrong letter explains the reasoning that rules it out; it must not
+    name the right option, or trying letters in turn would find it.
+    """
 
     def grade(got: Any) -> str:
         return check_choice(got, correct, options, hints)
 
-    return register(Exercise(id, title, points, grade, kind="choice"))
+    exercise = Exercise(id, title, points, grade, answer="choice", kind="interpret", stars=stars, minutes=minutes)
+    return register(exercise)
+
+
+def experiment_exercise(
+    id: str,
+    title: str,
+    points: float,
+    evaluate: Callable[..., str],
+    *,
+    stars: int,
+    minutes: int,
+) -> Exercise:
+    """Register an experiment: the learner trains or measures something, the grader measures the result.
+
+    ``evaluate(answer)`` (visible) and ``evaluate(answer, rng=rng)`` (hidden) run the
+    learner's answer, usually a prediction function of a model trained in the notebook,
+    on data the grader makes and the learner's code never saw, and return a message
+    with the measured score, or raise :class:`Mismatch` when it misses the threshold.
+    """
+
+    def grade(answer: Any, rng: np.random.Generator | None = None) -> str:
+        return evaluate(answer) if rng is None else evaluate(answer, rng=rng)
+
+    exercise = Exercise(id, title, points, grade, answer="function", hidden=True, kind="experiment", stars=stars, minutes=minutes)
+    return register(exercise)

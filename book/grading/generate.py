@@ -44,7 +44,7 @@ EXERCISES = ROOT / "exercises"
 BEGIN = re.compile(r"^(?P<indent>[ \t]*)### BEGIN SOLUTION(?:\s+(?P<id>\d+\.\d+))?\s*$")
 END = re.compile(r"^[ \t]*### END SOLUTION\s*$")
 STUB = re.compile(r"^[ \t]*### STUB ?(?P<code>.*)$")
-CHAPTER = re.compile(r"^(\d+)_")
+CHAPTER = re.compile(r"^(\d+[a-z]?)_")
 
 
 class MarkerError(ValueError):
@@ -101,9 +101,15 @@ def strip_solutions(source: str, where: str = "cell") -> str:
     return "\n".join(out)
 
 
-def chapter_number(path: Path) -> int | None:
+def chapter_number(path: Path) -> str | None:
+    """The chapter key of a notebook file name: ``01_sequences.ipynb -> "1"``, ``09b_x.ipynb -> "9b"``."""
     m = CHAPTER.match(path.name)
-    return int(m.group(1)) if m else None
+    return m.group(1).lstrip("0") if m else None
+
+
+def _metadata_chapter(key: str | None) -> int | str | None:
+    """A chapter key as stored in notebook metadata: a number where it is one (``1``), else ``"9b"``."""
+    return int(key) if key is not None and key.isdigit() else key
 
 
 def exercise_intro(source_path: Path) -> str:
@@ -136,7 +142,7 @@ def make_exercise(solution: nbformat.NotebookNode, source_path: Path) -> nbforma
             cell.execution_count = None
         cell.metadata.pop("execution", None)
     nb.metadata["book"] = {
-        "chapter": chapter_number(source_path),
+        "chapter": _metadata_chapter(chapter_number(source_path)),
         "generated_from": f"solutions/{source_path.name}",
     }
     return nb

@@ -44,6 +44,7 @@ from typing import Any
 import nbformat
 
 from book.grading.core import (
+    CHAPTER_KEY,
     ERROR,
     FAILED,
     NOT_RUN,
@@ -77,7 +78,7 @@ from book.grading.sandbox import (
 
 CHECK_CALL = re.compile(r"""check\(\s*["'](\d+\.\d+)["']""")
 MENTION = re.compile(r"Exercise (\d+\.\d+)")
-CHAPTER = re.compile(r"^(\d+)_")
+CHAPTER = re.compile(r"^(\d+[a-z]?)_")
 SECRET_ENV = "BOOK_GRADE_SECRET"
 
 
@@ -91,7 +92,7 @@ class Settings:
 
     limits: Limits = field(default_factory=Limits)
     secret: str | None = None
-    chapter: int | None = None
+    chapter: str | None = None
     relaxed: bool = False  # --no-isolation: the kernel runs as you, as on a laptop
     namespace: bool = True  # try private mount namespaces when root
 
@@ -119,12 +120,21 @@ class NotebookReport:
         }
 
 
-def chapter_of_notebook(nb: nbformat.NotebookNode, path: Path) -> int | None:
+def _chapter_key(text: str) -> str:
+    """``--chapter`` value: a chapter number, optionally with a letter (``3``, ``9b``)."""
+    key = text.strip().lstrip("0") or "0"
+    if not CHAPTER_KEY.match(key):
+        raise argparse.ArgumentTypeError(f"not a chapter: {text!r} (expected e.g. 3 or 9b)")
+    return key
+
+
+def chapter_of_notebook(nb: nbformat.NotebookNode, path: Path) -> str | None:
+    """The chapter key of a notebook (``"1"``, ``"9b"``): its metadata's ``book.chapter``, else its file name."""
     meta = nb.metadata.get("book", {})
-    if isinstance(meta, dict) and isinstance(meta.get("chapter"), int):
-        return meta["chapter"]
+    if isinstance(meta, dict) and isinstance(meta.get("chapter"), (int, str)) and str(meta["chapter"]).strip():
+        return str(meta["chapter"]).strip().lstrip("0") or "0"
     m = CHAPTER.match(path.name)
-    return int(m.group(1)) if m else None
+    return m.group(1).lstrip("0") if m else None
 
 
 # --------------------------------------------------------------------------
@@ -319,17 +329,29 @@ def _pts(p: float) -> str:
     return f"{p:g}"
 
 
+def _about(exercise_id: str) -> tuple[str, str, str]:
+    """An exercise's kind, stars and minutes for the table (blank if it is not registered)."""
+    try:
+        ex = get_exercise(exercise_id)
+    except KeyError:
+        return "", "", ""
+    return ex.kind, "★" * ex.stars + "☆" * (3 - ex.stars), str(ex.minutes)
+
+
 def format_table(reports: list[NotebookReport]) -> str:
     lines = []
     for rep in reports:
         lines.append(rep.path)
-        rows = [("exercise", "status", "points", "max", "message")]
-        rows += [(r.id, r.status, _pts(r.points), _pts(r.max_points), r.message) for r in rep.results]
-        rows.append(("total", "", _pts(rep.points), _pts(rep.max_points), ""))
-        widths = [max(len(row[i]) for row in rows) for i in range(4)]
+        rows = [("exercise", "kind", "level", "min", "status", "points", "max", "message")]
+        for r in rep.results:
+            kind, level, minutes = _about(r.id)
+            rows.append((r.id, kind, level, minutes, r.status, _pts(r.points), _pts(r.max_points), r.message))
+        rows.append(("total", "", "", "", "", _pts(rep.points), _pts(rep.max_points), ""))
+        widths = [max(len(row[i]) for row in rows) for i in range(7)]
+        right = {3, 5, 6}
         for row in rows:
-            cells = [row[0].ljust(widths[0]), row[1].ljust(widths[1]), row[2].rjust(widths[2]), row[3].rjust(widths[3])]
-            lines.append(("  " + "  ".join(cells) + "  " + row[4]).rstrip())
+            cells = [row[i].rjust(widths[i]) if i in right else row[i].ljust(widths[i]) for i in range(7)]
+            lines.append(("  " + "  ".join(cells) + "  " + row[7]).rstrip())
         lines.append("")
     total = sum(r.points for r in reports)
     max_total = sum(r.max_points for r in reports)
@@ -445,7 +467,7 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--secret", default=None,
                         help=f"secret the hidden cases are drawn from (default: ${SECRET_ENV}); "
                         "prefer the variable: a command line is visible to other users")
-    parser.add_argument("--chapter", type=int, default=None, help="grade as this chapter's notebook")
+    parser.add_argument("--chapter", type=_chapter_key, default=None, help="grade as this chapter's notebook")
     parser.add_argument("--jobs", type=int, default=1, metavar="N", help="notebooks graded at once (default 1)")
     parser.add_argument("--no-isolation", action="store_true",
                         help="run the kernel as yourself, as when not root (for testing)")

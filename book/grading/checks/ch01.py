@@ -58,6 +58,8 @@ function_exercise(
         (_no_tanh, "looks like the tanh is missing"),
         (_no_recurrence, "looks like h_prev is ignored: the previous state must enter through W_hh"),
     ],
+    stars=2,
+    minutes=15,
 )
 
 
@@ -85,6 +87,8 @@ function_exercise(
         (lambda D, H, T, s: count_params_simple_rnn(D, H) * T, "with sharing, the count does not grow with T"),
         (lambda D, H, T, s: count_params_simple_rnn(D, H), "without sharing, every step has its own copy"),
     ],
+    stars=2,
+    minutes=15,
 )
 
 
@@ -152,6 +156,8 @@ function_exercise(
         (_forgets, "each step must start from the state of the step before, not from h0"),
         (_time_reversed, "the steps ran backwards in time: start at x[:, 0]"),
     ],
+    stars=2,
+    minutes=15,
 )
 
 
@@ -166,4 +172,6 @@ choice_exercise(
         "b": "a feed-forward network has no state: each input is mapped independently",
         "d": "the state is a fixed-size vector; old information is overwritten and decays",
     },
+    stars=1,
+    minutes=5,
 )

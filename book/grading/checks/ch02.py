@@ -56,6 +56,8 @@ function_exercise(
         (_transposed_W_hh_seq, "looks like W_hh is transposed: with row vectors it is h_prev @ W_hh"),
         (_reversed_in_time, "the steps ran backwards in time: start at x[:, 0]"),
     ],
+    stars=2,
+    minutes=15,
 )
 
 
@@ -90,6 +92,8 @@ function_exercise(
         (lambda h, W, b: h @ W.T + b, "looks like W_hy is transposed: with row vectors it is h @ W_hy"),
         (lambda h, W, b: np.tanh(h @ W + b), "y_t is linear in h_t here: no tanh on the output"),
     ],
+    stars=2,
+    minutes=15,
 )
 
 
@@ -143,6 +147,8 @@ function_exercise(
             " unrolling makes one copy per step, so the counts grow with T",
         ),
     ],
+    stars=2,
+    minutes=15,
 )
 
 
@@ -160,4 +166,6 @@ choice_exercise(
         "d": "V (whose transpose is W_hy) is the output matrix; it belongs to the Dense layer,"
         " not to SimpleRNN",
     },
+    stars=1,
+    minutes=5,
 )

@@ -138,7 +138,7 @@ def grade_step_backward(backward: Any, forward: Any = None, rng: np.random.Gener
     )
 
 
-register(Exercise("3.1", "one step backward", 3, grade_step_backward, hidden=True))
+register(Exercise("3.1", "one step backward", 3, grade_step_backward, hidden=True, kind="implement", stars=2, minutes=15))
 
 
 # --------------------------------------------------------------------------
@@ -184,7 +184,7 @@ def grade_bptt(backward: Any, forward: Any = None, rng: np.random.Generator | No
     )
 
 
-register(Exercise("3.2", "backpropagation through time", 3, grade_bptt, hidden=True))
+register(Exercise("3.2", "backpropagation through time", 3, grade_bptt, hidden=True, kind="implement", stars=2, minutes=15))
 
 
 # --------------------------------------------------------------------------
@@ -266,6 +266,8 @@ function_exercise(
         (_new_state_in_explicit, "the explicit part of step k multiplies by h_{k-1}, the state that went into step k"),
         (lambda *a: three_step_terms(*a).transpose(0, 2, 1), "each term is transposed: it has the layout of W_hh, (H_in, H_out)"),
     ],
+    stars=2,
+    minutes=15,
 )
 
 
@@ -306,5 +308,7 @@ function_exercise(
         (lambda *a: tbptt_chunked(*a)[:3], "that is chunked truncation (cut every k steps); here every loss term gets k steps of its own"),
         (lambda *a: truncated_gradients(*a[:-1], 10**6), "that is the full BPTT gradient: the truncation to k steps is missing"),
     ],
+    stars=2,
+    minutes=15,
 )
 

@@ -46,6 +46,8 @@ function_exercise(
             "wrong derivative: tanh'(a) = 1 - tanh(a)**2 = 1 - h_t**2",
         ),
     ],
+    stars=2,
+    minutes=15,
 )
 
 
@@ -105,6 +107,8 @@ function_exercise(
         ),
     ],
     rtol=1e-6,
+    stars=2,
+    minutes=15,
 )
 
 
@@ -176,6 +180,8 @@ function_exercise(
         (_always, "a gradient already shorter than max_norm must be left unchanged"),
         (_no_sqrt, "the norm is the square root of the sum of squares"),
     ],
+    stars=2,
+    minutes=15,
 )
 
 
@@ -190,4 +196,6 @@ choice_exercise(
         "b": "value clipping also only shrinks entries; the long-range terms stay negligible next to the short-range ones",
         "c": "scaling the whole gradient scales the short-range terms by the same factor, so the long-range share is unchanged",
     },
+    stars=1,
+    minutes=5,
 )

@@ -81,6 +81,8 @@ function_exercise(
             "the tanh derivative multiplies the implicit term too",
         ),
     ],
+    stars=2,
+    minutes=15,
 )
 
 
@@ -118,6 +120,8 @@ function_exercise(
             "explicit term indices swapped: dh_t[i]/dW_hh[j, k] is gain[i] * h_prev[j] when k == i",
         ),
     ],
+    stars=2,
+    minutes=15,
 )
 
 
@@ -140,6 +144,8 @@ function_exercise(
         (lambda D, H: H**4, "H**4 is the work per step of the W_hh update, not the memory"),
         (lambda D, H: H * (D * H + H * H), "the bias b_h has H parameters too"),
     ],
+    stars=2,
+    minutes=15,
 )
 
 
@@ -154,4 +160,6 @@ choice_exercise(
         "b": "BPTT over an endless stream must store every step: its memory grows with T without bound",
         "d": "exact RTRL and BPTT compute the same gradient; they differ in cost, not in result",
     },
+    stars=1,
+    minutes=5,
 )

@@ -91,7 +91,7 @@ def _grade_shape(fn: Any, rng: np.random.Generator | None = None) -> str:
     )
 
 
-register(Exercise("6.1", "output shapes of recurrent and dense layers", 2, _grade_shape, hidden=True))
+register(Exercise("6.1", "output shapes of recurrent and dense layers", 2, _grade_shape, hidden=True, kind="implement", stars=2, minutes=15))
 
 
 # --------------------------------------------------------------------------
@@ -108,6 +108,8 @@ choice_exercise(
         "c": "RepeatVector makes one-to-many: it starts from a single vector, not a sequence",
         "d": "return_sequences=False gives one vector for the whole sentence, not a sequence of words",
     },
+    stars=1,
+    minutes=5,
 )
 
 
@@ -198,6 +200,8 @@ function_exercise(
         (_mask_inverted, "the mask is inverted: True marks the real steps"),
         (_mask_zeroes_output, "zeroing the output at padded steps is not enough: the state itself must skip them"),
     ],
+    stars=2,
+    minutes=15,
 )
 
 
@@ -232,4 +236,6 @@ function_exercise(
         (lambda D, H, E, K: seq2seq_params(D, H, E, K) + H * H, "handing the state over adds no parameters"),
         (lambda D, H, E, K: count_params_simple_rnn(D, H) + H * K + K, "the decoder is a second recurrent layer with its own weights"),
     ],
+    stars=2,
+    minutes=15,
 )

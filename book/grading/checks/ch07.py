@@ -92,6 +92,8 @@ function_exercise(
         (_lstm_sigmoid_candidate, "the candidate g uses tanh, not a sigmoid"),
         (_lstm_no_bias, "the bias b is missing"),
     ],
+    stars=2,
+    minutes=15,
 )
 
 
@@ -148,6 +150,8 @@ function_exercise(
         (_gru_no_recurrent_bias, "the recurrent bias b[1] is missing"),
         (_gru_rz_swapped, "wrong gate order: Keras stores the blocks as z, r, h"),
     ],
+    stars=2,
+    minutes=15,
 )
 
 
@@ -201,6 +205,8 @@ function_exercise(
         (_variant(bi_factor=1), "a Bidirectional layer holds two independent copies: double the count"),
         (_variant(bias=False, extra=lambda H, ra: 0), "the biases are missing"),
     ],
+    stars=2,
+    minutes=15,
 )
 
 
@@ -218,4 +224,6 @@ choice_exercise(
         "c": "the first H features are the forward direction, which has read x_1, ..., x_t",
         "d": "merge modes have no parameters; the layer always has twice the wrapped layer's",
     },
+    stars=1,
+    minutes=5,
 )

@@ -49,6 +49,8 @@ function_exercise(
         (lambda n: (n / math.log(2.0), math.exp(n / math.log(2.0))), "perplexity is exp(nats) = 2**bpc, not exp(bpc)"),
         (lambda n: (n / math.log(2.0), math.log(n)), "perplexity is the exponential of the loss, not its logarithm"),
     ],
+    stars=2,
+    minutes=15,
 )
 
 
@@ -130,6 +132,8 @@ function_exercise(
         (_nucleus_excludes_crossing, "the nucleus includes the character whose probability takes the total to top_p or beyond"),
         (_not_renormalised, "after cutting, renormalise the kept probabilities so they add up to 1"),
     ],
+    stars=2,
+    minutes=15,
 )
 
 
@@ -212,7 +216,7 @@ def _grade_cycle(fn, rng: np.random.Generator | None = None) -> str:
     return ""
 
 
-register(Exercise("8.3", "the cycle of a deterministic generator", 2, _grade_cycle, hidden=True))
+register(Exercise("8.3", "the cycle of a deterministic generator", 2, _grade_cycle, hidden=True, kind="implement", stars=2, minutes=15))
 
 
 # --------------------------------------------------------------------------
@@ -279,7 +283,7 @@ def _grade_encode(fn, rng: np.random.Generator | None = None) -> str:
     return ""
 
 
-register(Exercise("8.4", "encoding with an unknown-character symbol", 2, _grade_encode, hidden=True))
+register(Exercise("8.4", "encoding with an unknown-character symbol", 2, _grade_encode, hidden=True, kind="implement", stars=2, minutes=15))
 
 
 # --------------------------------------------------------------------------
@@ -331,4 +335,6 @@ function_exercise(
         (_ce_no_onehot, "subtract 1 at the target of every position (softmax minus one-hot)"),
         (_ce_mean_over_vocab, "divide by the number of positions N*T, not by N*T*V"),
     ],
+    stars=2,
+    minutes=15,
 )

@@ -80,6 +80,8 @@ function_exercise(
             "one window short: the last window's last target is the series' last value (N = T - n_in - horizon + 1)",
         ),
     ],
+    stars=2,
+    minutes=15,
 )
 
 
@@ -138,6 +140,8 @@ function_exercise(
             "this uses the oldest season in the window; use the most recent one, ending at X[:, -1]",
         ),
     ],
+    stars=2,
+    minutes=15,
 )
 
 
@@ -232,7 +236,7 @@ def _grade_split(fn, rng: np.random.Generator | None = None) -> str:
         raise
 
 
-register(Exercise("9.3", "a time-ordered split without leakage", 2, _grade_split, hidden=True))
+register(Exercise("9.3", "a time-ordered split without leakage", 2, _grade_split, hidden=True, kind="implement", stars=2, minutes=15))
 
 
 # --------------------------------------------------------------------------
@@ -300,4 +304,6 @@ function_exercise(
     ],
     rtol=1e-6,
     atol=1e-8,
+    stars=2,
+    minutes=15,
 )
