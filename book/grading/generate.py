@@ -41,7 +41,7 @@ ROOT = Path(__file__).resolve().parents[2]  # the repository
 SOLUTIONS = ROOT / "solutions"
 EXERCISES = ROOT / "exercises"
 
-BEGIN = re.compile(r"^(?P<indent>[ \t]*)### BEGIN SOLUTION(?:\s+(?P<id>\d+\.\d+))?\s*$")
+BEGIN = re.compile(r"^(?P<indent>[ \t]*)### BEGIN SOLUTION(?:\s+(?P<id>\d+[a-z]?\.\d+))?\s*$")
 END = re.compile(r"^[ \t]*### END SOLUTION\s*$")
 STUB = re.compile(r"^[ \t]*### STUB ?(?P<code>.*)$")
 CHAPTER = re.compile(r"^(\d+[a-z]?)_")

@@ -76,8 +76,8 @@ from book.grading.sandbox import (
     make_sandbox,
 )
 
-CHECK_CALL = re.compile(r"""check\(\s*["'](\d+\.\d+)["']""")
-MENTION = re.compile(r"Exercise (\d+\.\d+)")
+CHECK_CALL = re.compile(r"""check\(\s*["'](\d+[a-z]?\.\d+)["']""")
+MENTION = re.compile(r"Exercise (\d+[a-z]?\.\d+)")
 CHAPTER = re.compile(r"^(\d+[a-z]?)_")
 SECRET_ENV = "BOOK_GRADE_SECRET"
 
