@@ -449,19 +449,40 @@ def function_exercise(
     kind: str = "implement",
     stars: int,
     minutes: int,
+    given: Callable[..., Any] | None = None,
 ) -> Exercise:
     """Register an exercise whose answer is a function compared with ``reference``.
 
     ``cases()`` gives the visible cases; ``cases(rng)`` hidden ones drawn from ``rng``.
     ``kind`` is ``"implement"`` (write it) or ``"debug"`` (fix a given buggy version).
+    For a debug exercise, ``given`` is the buggy function the notebook hands out: an
+    answer that still computes what it computes on every case is "not attempted".
     """
 
     def grade(fn: Any, rng: np.random.Generator | None = None) -> str:
         drawn = cases() if rng is None else cases(rng)
-        return check_function_cases(fn, reference, drawn, outputs, mistakes, rtol, atol)
+        try:
+            return check_function_cases(fn, reference, drawn, outputs, mistakes, rtol, atol)
+        except Mismatch:
+            if given is not None and _unchanged(fn, given, drawn, outputs, rtol, atol):
+                raise NotAttempted from None
+            raise
 
     exercise = Exercise(id, title, points, grade, answer="function", hidden=True, kind=kind, stars=stars, minutes=minutes)
     return register(exercise)
+
+
+def _unchanged(fn: Any, given: Callable[..., Any], cases: list[Case], outputs: Sequence[str], rtol: float, atol: float) -> bool:
+    """Whether ``fn`` gives the buggy ``given`` function's outputs on every case."""
+    for case in cases:
+        try:
+            got = select_outputs(call_learner(fn, *copy.deepcopy(case.args)), outputs, strict=False)
+            bug = select_outputs(given(*copy.deepcopy(case.args)), outputs, strict=True)
+        except Exception:
+            return False
+        if any(compare_array(n, g, b, rtol, atol) for n, g, b in zip(outputs, got, bug, strict=True)):
+            return False
+    return True
 
 
 def value_exercise(
