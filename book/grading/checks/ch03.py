@@ -1,12 +1,15 @@
 """Exercises of Chapter 3 (backpropagation through time): cases, answers, hints.
 
-3.1 and 3.2 grade a backward function together with the learner's forward
-function, whose cache it consumes: ``check("3.1", rnn_step_backward,
-rnn_step_forward)``.  Without a forward function the reference one is used.
+3.1 grades a backward step together with the learner's forward step, whose
+cache it consumes: ``check("3.1", rnn_step_backward, rnn_step_forward)``
+(without one, the reference forward step is used).  3.2 gives a BPTT with
+two off-by-one errors to fix, 3.3 and 3.5 are functions, 3.4 a count, 3.6
+an experiment graded on sequences the learner never saw, 3.7 a choice.
 """
 
 from __future__ import annotations
 
+import copy
 from collections.abc import Callable, Sequence
 from typing import Any
 
@@ -16,12 +19,18 @@ from book.grading.core import (
     Case,
     Exercise,
     Mismatch,
+    NotAttempted,
     call_learner,
+    check_function_cases,
+    choice_exercise,
     compare_array,
     draw_shapes,
+    experiment_exercise,
     function_exercise,
     register,
     select_outputs,
+    type_name,
+    value_exercise,
 )
 from book.nn import (
     rnn_backward,
@@ -138,144 +147,80 @@ def grade_step_backward(backward: Any, forward: Any = None, rng: np.random.Gener
     )
 
 
-register(Exercise("3.1", "one step backward", 3, grade_step_backward, hidden=True, kind="implement", stars=2, minutes=15))
+register(Exercise("3.1", "one step backward", 3, grade_step_backward, hidden=True, kind="implement", stars=1, minutes=15))
 
 
 # --------------------------------------------------------------------------
-# 3.2 backpropagation through time
+# 3.2 debug: BPTT with two off-by-one errors
 # --------------------------------------------------------------------------
-def _seq_cases(rng: np.random.Generator | None = None) -> list[tuple[str, tuple, np.ndarray]]:
+def bptt(x, h0, W_xh, W_hh, b_h, dh):
+    """Reference for 3.2: ``(dx, dh0, dW_xh, dW_hh, db_h)`` of full BPTT."""
+    _, cache = rnn_forward(x, h0, W_xh, W_hh, b_h)
+    return rnn_backward(dh, cache)
+
+
+def buggy_bptt(x, h0, W_xh, W_hh, b_h, dh, skip_first=True, gain_of_input=True):
+    """The given code of 3.2, with either of its two bugs switched off."""
+    T = x.shape[1]
+    hs = [h0]
+    for t in range(T):
+        hs.append(np.tanh(x[:, t] @ W_xh + hs[t] @ W_hh + b_h))
+    dx = np.zeros_like(x)
+    dW_xh, dW_hh, db_h = np.zeros_like(W_xh), np.zeros_like(W_hh), np.zeros_like(b_h)
+    carry = np.zeros_like(h0)
+    for t in range(T - 1, 0 if skip_first else -1, -1):
+        da = (dh[:, t] + carry) * (1 - hs[t if gain_of_input else t + 1] ** 2)
+        dx[:, t] = da @ W_xh.T
+        dW_xh += x[:, t].T @ da
+        dW_hh += hs[t].T @ da
+        db_h += da.sum(axis=0)
+        carry = da @ W_hh.T
+    return dx, carry, dW_xh, dW_hh, db_h
+
+
+def _bptt_cases(rng: np.random.Generator | None = None) -> list[Case]:
     shapes = (
-        [(2, 5, 3, 4), (1, 1, 2, 3), (3, 7, 2, 2)]
+        [(2, 5, 3, 4), (1, 2, 2, 3), (3, 7, 2, 2)]
         if rng is None
-        else draw_shapes(rng, 4, N=(1, 4), T=(1, 9), D=(1, 5), H=(1, 5))
+        else draw_shapes(rng, 4, N=(1, 4), T=(2, 9), D=(1, 5), H=(1, 5))
     )
     rng = np.random.default_rng(302) if rng is None else rng
     cases = []
     for N, T, D, H in shapes:
         W_xh, W_hh, b_h = _params(rng, N, D, H)
-        args = (rng.normal(size=(N, T, D)), rng.normal(size=(N, H)), W_xh, W_hh, b_h)
-        cases.append((f"N={N}, T={T}, D={D}, H={H}", args, rng.normal(size=(N, T, H))))
+        args = (rng.normal(size=(N, T, D)), rng.normal(size=(N, H)), W_xh, W_hh, b_h, rng.normal(size=(N, T, H)))
+        cases.append(Case(f"N={N}, T={T}, D={D}, H={H}", args))
     return cases
 
 
-def _bptt_mistakes(args: tuple, dh: np.ndarray) -> list[tuple[tuple, str]]:
-    _, cache = rnn_forward(*args)
-    T = dh.shape[1]
-    # only the last step's upstream gradient
-    last_only = np.zeros_like(dh)
-    last_only[:, -1] = dh[:, -1]
-    # overwriting instead of accumulating: the weights keep the gradient of step 1 only
-    dx, dh0, _, _, _ = rnn_backward(dh, cache)
-    carry = rnn_backward(dh[:, 1:], cache[1:])[1] if T > 1 else np.zeros_like(dh[:, 0])
-    _, _, w_xh, w_hh, w_b = rnn_step_backward(dh[:, 0] + carry, cache[0])
-    return [
-        (rnn_backward_truncated(dh, cache, 1), "the gradient flowing back from step t+1 must be added to dh[:, t] (dh_prev carried backward)"),
-        (rnn_backward(last_only, cache), "every step has its own upstream gradient: add dh[:, t] at each step, not only at the last"),
-        ((dx, dh0, w_xh, w_hh, w_b), "the weight gradients must be accumulated (+=) over all steps, not overwritten"),
-    ]
+def grade_debug_bptt(fn: Any, rng: np.random.Generator | None = None) -> str:
+    """Grade the fixed ``bptt``; the given code, unchanged, counts as not attempted."""
+    cases = _bptt_cases(rng)
+    if callable(fn):
+        unchanged = True
+        for case in cases:
+            got = select_outputs(call_learner(fn, *case.args), SEQ_GRADS, strict=False)
+            given = buggy_bptt(*copy.deepcopy(case.args))
+            unchanged &= all(compare_array(n, g, e) is None for n, g, e in zip(SEQ_GRADS, got, given, strict=True))
+        if unchanged:
+            raise NotAttempted()
+    return check_function_cases(fn, bptt, cases, SEQ_GRADS, mistakes=[
+        (lambda *a: buggy_bptt(*a, gain_of_input=False), "the loop still stops before step t = 0, so x[:, 0], "
+         "h0 and the first step's share of the weight gradients get nothing"),
+        (lambda *a: buggy_bptt(*a, skip_first=False), "the tanh derivative of step t must use the state that "
+         "step t produced, hs[t + 1], not the one that went into it"),
+    ])
 
 
-def grade_bptt(backward: Any, forward: Any = None, rng: np.random.Generator | None = None) -> str:
-    """Grade ``rnn_backward`` on the cache of the learner's ``rnn_forward``."""
-    return _grade_backward(
-        backward, forward, _seq_cases(rng), rnn_forward, rnn_backward, SEQ_GRADS, "rnn_forward",
-        lambda args, dh, cache: _bptt_mistakes(args, dh),
-    )
-
-
-register(Exercise("3.2", "backpropagation through time", 3, grade_bptt, hidden=True, kind="implement", stars=2, minutes=15))
+register(Exercise("3.2", "fix a BPTT with off-by-one errors", 3, grade_debug_bptt, hidden=True,
+                  kind="debug", stars=2, minutes=20))
 
 
 # --------------------------------------------------------------------------
-# 3.3 the three-step form: explicit and implicit parts
-# --------------------------------------------------------------------------
-def three_step_terms(x, h0, W_xh, W_hh, b_h, dh_last):
-    """Reference for 3.3: the terms of dL/dW_hh, one per step, for L = sum(h_T * dh_last).
-
-    Term k (k = 1..T, stored at index k-1) is dL/dh_T . dh_T/dh_k . dh_k+/dW_hh:
-    the path through the use of W_hh in step k only.  Term T is the explicit
-    part, the others form the implicit part.  Returns an array (T, H, H).
-    """
-    h, cache = rnn_forward(x, h0, W_xh, W_hh, b_h)
-    T = x.shape[1]
-    terms = np.zeros((T,) + W_hh.shape)
-    g = dh_last  # dL/dh_k, starting at k = T
-    for k in reversed(range(T)):
-        _, g_prev, _, dW_hh_k, _ = rnn_step_backward(g, cache[k])
-        terms[k] = dW_hh_k
-        g = g_prev
-    return terms
-
-
-def _three_cases(rng: np.random.Generator | None = None) -> list[Case]:
-    shapes = [(1, 2, 3), (2, 3, 4), (3, 2, 2)] if rng is None else draw_shapes(rng, 4, N=(1, 4), D=(1, 5), H=(1, 5))
-    rng = np.random.default_rng(303) if rng is None else rng
-    cases = []
-    for N, D, H in shapes:
-        W_xh, W_hh, b_h = _params(rng, N, D, H)
-        args = (rng.normal(size=(N, 3, D)), rng.normal(size=(N, H)), W_xh, W_hh, b_h, rng.normal(size=(N, H)))
-        cases.append(Case(f"N={N}, T=3, D={D}, H={H}", args))
-    return cases
-
-
-def _explicit_only(x, h0, W_xh, W_hh, b_h, dh):
-    terms = three_step_terms(x, h0, W_xh, W_hh, b_h, dh)
-    terms[:-1] = 0.0
-    return terms
-
-
-def _no_inner_gain(x, h0, W_xh, W_hh, b_h, dh):
-    """Jacobians dh_T/dh_k taken as products of W_hh^T, without the tanh derivatives."""
-    h, _ = rnn_forward(x, h0, W_xh, W_hh, b_h)
-    T = x.shape[1]
-    states = [h0] + [h[:, t] for t in range(T)]
-    terms = np.zeros((T,) + W_hh.shape)
-    g = dh
-    for k in reversed(range(T)):
-        da = g * (1.0 - states[k + 1] ** 2) if k == T - 1 else g
-        terms[k] = states[k].T @ da
-        g = da @ W_hh.T
-    return terms
-
-
-def _new_state_in_explicit(x, h0, W_xh, W_hh, b_h, dh):
-    h, _ = rnn_forward(x, h0, W_xh, W_hh, b_h)
-    T = x.shape[1]
-    states = [h0] + [h[:, t] for t in range(T)]
-    terms = np.zeros((T,) + W_hh.shape)
-    g = dh
-    for k in reversed(range(T)):
-        da = g * (1.0 - states[k + 1] ** 2)
-        terms[k] = states[k + 1].T @ da
-        g = da @ W_hh.T
-    return terms
-
-
-function_exercise(
-    "3.3",
-    "the three-step form: explicit and implicit parts",
-    2,
-    reference=three_step_terms,
-    cases=_three_cases,
-    outputs=["terms"],
-    mistakes=[
-        (_explicit_only, "only the explicit part is there: terms 1 and 2 (the implicit part, through h_2 and h_1) are zero"),
-        (lambda *a: three_step_terms(*a)[::-1], "the terms are in reverse order: index k-1 holds the term of step k"),
-        (_no_inner_gain, "dh_3/dh_k needs the tanh derivative of every step on the way, not just W_hh"),
-        (_new_state_in_explicit, "the explicit part of step k multiplies by h_{k-1}, the state that went into step k"),
-        (lambda *a: three_step_terms(*a).transpose(0, 2, 1), "each term is transposed: it has the layout of W_hh, (H_in, H_out)"),
-    ],
-    stars=2,
-    minutes=15,
-)
-
-
-# --------------------------------------------------------------------------
-# 3.4 truncated BPTT
+# 3.3 truncated BPTT
 # --------------------------------------------------------------------------
 def truncated_gradients(x, h0, W_xh, W_hh, b_h, dh, k):
-    """Reference for 3.4: (dW_xh, dW_hh, db_h) of k-step truncated BPTT."""
+    """Reference for 3.3: (dW_xh, dW_hh, db_h) of k-step truncated BPTT."""
     _, cache = rnn_forward(x, h0, W_xh, W_hh, b_h)
     return rnn_backward_truncated(dh, cache, k)[2:]
 
@@ -286,7 +231,7 @@ def _trunc_cases(rng: np.random.Generator | None = None) -> list[Case]:
         if rng is None
         else draw_shapes(rng, 5, N=(1, 3), T=(2, 9), D=(1, 4), H=(1, 4), k=(1, 5))
     )
-    rng = np.random.default_rng(304) if rng is None else rng
+    rng = np.random.default_rng(303) if rng is None else rng
     cases = []
     for N, T, D, H, k in shapes:
         W_xh, W_hh, b_h = _params(rng, N, D, H)
@@ -296,7 +241,7 @@ def _trunc_cases(rng: np.random.Generator | None = None) -> list[Case]:
 
 
 function_exercise(
-    "3.4",
+    "3.3",
     "truncated BPTT",
     2,
     reference=truncated_gradients,
@@ -309,6 +254,146 @@ function_exercise(
         (lambda *a: truncated_gradients(*a[:-1], 10**6), "that is the full BPTT gradient: the truncation to k steps is missing"),
     ],
     stars=2,
-    minutes=15,
+    minutes=20,
 )
 
+
+# --------------------------------------------------------------------------
+# 3.4 derive: how many terms of the double sum each truncation keeps
+# --------------------------------------------------------------------------
+def kept_terms(T: int, k: int) -> np.ndarray:
+    """Reference for 3.4: terms (t, s), s <= t, kept by k-step and by chunked truncation."""
+    k_step = sum(min(t, k) for t in range(1, T + 1))
+    chunked = sum(j for start in range(0, T, k) for j in range(1, min(k, T - start) + 1))
+    return np.array([k_step, chunked], dtype=float)
+
+
+value_exercise(
+    "3.4",
+    "count the terms that truncation keeps",
+    2,
+    expected=kept_terms(45, 10),
+    mistakes=[
+        (np.array([450.0, 235.0]), "the first loss terms have fewer than k steps behind them: L_t keeps min(t, k) terms"),
+        (np.array([405.0, 220.0]), "the last chunk is shorter: 45 steps make four chunks of 10 and one of 5"),
+        (np.array([405.0, 405.0]), "in a chunk, the loss at position j goes back j steps only, to the chunk's start"),
+        (np.array([1035.0, 1035.0]), "that is every term of the double sum, T (T + 1) / 2: truncation drops some"),
+    ],
+    stars=2,
+    minutes=10,
+)
+
+
+# --------------------------------------------------------------------------
+# 3.5 a character model's gradient: softmax and cross-entropy at every step
+# --------------------------------------------------------------------------
+def _char(x, h0, W_xh, W_hh, b_h, W_hy, b_y, targets, mean=True, soft=True, k=None, last=False):
+    h, cache = rnn_forward(x, h0, W_xh, W_hh, b_h)
+    y = h @ W_hy + b_y
+    p = np.exp(y - y.max(axis=-1, keepdims=True))
+    p /= p.sum(axis=-1, keepdims=True)
+    N, T = targets.shape
+    n, t = np.meshgrid(np.arange(N), np.arange(T), indexing="ij")
+    loss = -np.mean(np.log(p[n, t, targets]))
+    dy = (p if soft else y.copy())
+    dy[n, t, targets] -= 1.0
+    dy /= N * T if mean else 1.0
+    if last:
+        dy[:, :-1] = 0.0
+    dh = dy @ W_hy.T
+    grads = rnn_backward(dh, cache) if k is None else rnn_backward_truncated(dh, cache, k)
+    return (loss, *grads[2:], np.einsum("nth,ntk->hk", h, dy), dy.sum(axis=(0, 1)))
+
+
+def char_gradients(x, h0, W_xh, W_hh, b_h, W_hy, b_y, targets):
+    """Reference for 3.5: ``(loss, dW_xh, dW_hh, db_h, dW_hy, db_y)``, mean cross-entropy over N T."""
+    return _char(x, h0, W_xh, W_hh, b_h, W_hy, b_y, targets)
+
+
+def _char_cases(rng: np.random.Generator | None = None) -> list[Case]:
+    shapes = (
+        [(2, 4, 3, 4, 5), (1, 6, 2, 3, 3), (3, 3, 4, 2, 4)]
+        if rng is None
+        else draw_shapes(rng, 4, N=(1, 4), T=(2, 8), D=(1, 5), H=(1, 5), K=(2, 6))
+    )
+    rng = np.random.default_rng(305) if rng is None else rng
+    cases = []
+    for N, T, D, H, K in shapes:
+        W_xh, W_hh, b_h = _params(rng, N, D, H)
+        args = (rng.normal(size=(N, T, D)), rng.normal(size=(N, H)), W_xh, W_hh, b_h,
+                rng.normal(scale=0.8, size=(H, K)), rng.normal(scale=0.3, size=K), rng.integers(0, K, size=(N, T)))
+        cases.append(Case(f"N={N}, T={T}, D={D}, H={H}, K={K}", args))
+    return cases
+
+
+function_exercise(
+    "3.5",
+    "the gradient of a character model",
+    3,
+    reference=char_gradients,
+    cases=_char_cases,
+    outputs=["loss", "dW_xh", "dW_hh", "db_h", "dW_hy", "db_y"],
+    mistakes=[
+        (lambda *a: _char(*a, mean=False), "the loss is the mean over all N T positions: divide dy by N T"),
+        (lambda *a: _char(*a, soft=False), "dL/dy_t is softmax(y_t) minus the one-hot target, not y_t minus it"),
+        (lambda *a: _char(*a, k=1), "the gradient from later steps (dh_prev) must be carried back into every h_t"),
+        (lambda *a: _char(*a, last=True), "every step has a loss term, not only the last one"),
+    ],
+    stars=3,
+    minutes=25,
+)
+
+
+# --------------------------------------------------------------------------
+# 3.6 experiment: train with your BPTT to echo the input from DELAY steps back
+# --------------------------------------------------------------------------
+DELAY, DELAY_THRESHOLD = 6, 0.2
+
+
+def delay_task(rng: np.random.Generator, N: int, T: int) -> tuple[np.ndarray, np.ndarray]:
+    """Inputs (N, T, 1), standard normal, and targets (N, T): y_t = x_{t-DELAY}, 0 before."""
+    x = rng.normal(size=(N, T, 1))
+    y = np.zeros((N, T))
+    y[:, DELAY:] = x[:, :-DELAY, 0]
+    return x, y
+
+
+def evaluate_delay(predict: Any, rng: np.random.Generator | None = None) -> str:
+    """Held-out MSE of ``predict(x) -> (N, T)`` on new sequences, from step DELAY on."""
+    if not callable(predict):
+        raise Mismatch(f"expected your function predict(x), got {type_name(predict)}")
+    T = 30 if rng is None else int(rng.integers(24, 41))
+    x, y = delay_task(np.random.default_rng(3060) if rng is None else rng, 400, T)
+    got = call_learner(predict, x)
+    try:
+        got = np.asarray(got, dtype=float).reshape(y.shape)
+    except (TypeError, ValueError):
+        raise Mismatch(f"predict(x) must return an array of shape {y.shape} for x of shape {x.shape}") from None
+    mse = float(np.mean((got - y)[:, DELAY:] ** 2))
+    where = f"on 400 new sequences of length {T}"
+    if not np.isfinite(mse) or mse >= DELAY_THRESHOLD:
+        raise Mismatch(f"held-out MSE {mse:.2g} {where}; it must be below {DELAY_THRESHOLD} "
+                       "(predicting 0 scores about 1)")
+    return f"held-out MSE {mse:.2g} {where} (threshold {DELAY_THRESHOLD})"
+
+
+experiment_exercise("3.6", "learn a delay of six steps", 3, evaluate_delay, stars=3, minutes=30)
+
+
+choice_exercise(
+    "3.7",
+    "what a truncated gradient teaches",
+    2,
+    correct="a",
+    options="abcd",
+    hints={
+        "b": "the read-out at step t reads h_t directly, and that gradient needs no path through time: "
+        "whatever the state holds can be used",
+        "c": "the dropped terms are not random: the same terms are left out at every update, so the error "
+        "does not average out over batches",
+        "d": "with a spectral radius below 1 the far terms are small, not zero, and truncation leaves them out "
+        "all the same",
+    },
+    stars=2,
+    minutes=5,
+)

@@ -2,52 +2,72 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import numpy as np
 
-from book.grading.core import Case, choice_exercise, draw_shapes, function_exercise
+from book.grading.core import (
+    Case,
+    Mismatch,
+    call_learner,
+    choice_exercise,
+    draw_shapes,
+    experiment_exercise,
+    function_exercise,
+    type_name,
+    value_exercise,
+)
 from book.nn import clip_by_global_norm, jacobian_norms
 from book.nn import step_jacobian as _step_jacobian
 
 
-def step_jacobian(h_t, W_hh):
-    """Reference for 4.1: ``J[j, i] = d h_t[i] / d h_{t-1}[j] = W_hh[j, i] * (1 - h_t[i]**2)``."""
-    return _step_jacobian(1.0 - h_t**2, W_hh)
+def leaky_jacobian(h_prev, h_t, W_hh, alpha):
+    """Reference for 4.1: ``J[j, i] = dh_t[i] / dh_{t-1}[j]`` of the leaky cell.
+
+    ``h_t = (1 - alpha) h_{t-1} + alpha tanh(a_t)``: the candidate ``tanh(a_t)``
+    is recovered from the two states, and ``J = (1 - alpha) I + alpha W_hh diag(1 - c**2)``.
+    """
+    c = (h_t - (1.0 - alpha) * h_prev) / alpha
+    return (1.0 - alpha) * np.eye(len(h_t)) + alpha * _step_jacobian(1.0 - c**2, W_hh)
 
 
-def _jac_cases(rng: np.random.Generator | None = None) -> list[Case]:
-    sizes = (3, 5, 1) if rng is None else tuple(int(h) for h in rng.integers(2, 9, size=3))
+def _leaky_cases(rng: np.random.Generator | None = None) -> list[Case]:
+    settings = (
+        [(3, 0.5), (4, 0.2), (1, 0.7)]
+        if rng is None
+        else [(H, float(rng.uniform(0.1, 0.9))) for (H,) in draw_shapes(rng, 3, H=(2, 8))]
+    )
     rng = np.random.default_rng(401) if rng is None else rng
     cases = []
-    for H in sizes:
-        h_t = np.tanh(rng.normal(size=H))
-        cases.append(Case(f"H={H}", (h_t, rng.normal(size=(H, H)))))
+    for H, alpha in settings:
+        h_prev = np.tanh(rng.normal(size=H))
+        h_t = (1.0 - alpha) * h_prev + alpha * np.tanh(rng.normal(size=H))
+        cases.append(Case(f"H={H}, alpha={alpha:.3g}", (h_prev, h_t, rng.normal(size=(H, H)), alpha)))
     return cases
+
+
+def _leaky(hp, h, W, a, gain_of_state=False, keep=True, transpose=False, alpha_on_W=True):
+    c = h if gain_of_state else (h - (1 - a) * hp) / a
+    J = (1 - a) * np.eye(len(h)) * keep + (a if alpha_on_W else 1.0) * W * (1 - c**2)[None, :]
+    return J.T if transpose else J
 
 
 function_exercise(
     "4.1",
-    "the step Jacobian dh_t/dh_{t-1}",
+    "the step Jacobian of a leaky cell",
     2,
-    reference=step_jacobian,
-    cases=_jac_cases,
+    reference=leaky_jacobian,
+    cases=_leaky_cases,
     outputs=["J"],
     mistakes=[
-        (lambda h, W: W, "the tanh derivative 1 - h_t**2 is missing"),
-        (
-            lambda h, W: (W * (1 - h**2)[None, :]).T,
-            "J is transposed: J[j, i] = dh_t[i]/dh_{t-1}[j] = W_hh[j, i] * gain[i]",
-        ),
-        (
-            lambda h, W: (1 - h**2)[:, None] * W,
-            "the gain scales the rows; it must scale column i (the unit i of h_t)",
-        ),
-        (
-            lambda h, W: W * (1 - h)[None, :],
-            "wrong derivative: tanh'(a) = 1 - tanh(a)**2 = 1 - h_t**2",
-        ),
+        (lambda *a: _leaky(*a, gain_of_state=True), "the tanh derivative belongs to the candidate "
+         "tanh(a_t) = (h_t - (1 - alpha) h_{t-1}) / alpha, not to the new state h_t"),
+        (lambda *a: _leaky(*a, keep=False), "the kept part (1 - alpha) h_{t-1} adds (1 - alpha) times the identity"),
+        (lambda *a: _leaky(*a, transpose=True), "J is transposed: J[j, i] = dh_t[i]/dh_{t-1}[j], column i for unit i"),
+        (lambda *a: _leaky(*a, alpha_on_W=False), "the candidate enters h_t with the weight alpha"),
     ],
     stars=2,
-    minutes=15,
+    minutes=20,
 )
 
 
@@ -108,7 +128,7 @@ function_exercise(
     ],
     rtol=1e-6,
     stars=2,
-    minutes=15,
+    minutes=20,
 )
 
 
@@ -180,22 +200,90 @@ function_exercise(
         (_always, "a gradient already shorter than max_norm must be left unchanged"),
         (_no_sqrt, "the norm is the square root of the sum of squares"),
     ],
-    stars=2,
-    minutes=15,
+    stars=1,
+    minutes=10,
 )
 
 
 choice_exercise(
     "4.4",
-    "what cures vanishing gradients",
+    "what raises the long-range share",
     2,
     correct="d",
-    options="abcd",
+    options="abcde",
     hints={
-        "a": "clipping only ever shrinks a gradient, and a vanishing gradient is already tiny",
-        "b": "value clipping also only shrinks entries; the long-range terms stay negligible next to the short-range ones",
-        "c": "scaling the whole gradient scales the short-range terms by the same factor, so the long-range share is unchanged",
+        "a": "a smaller sigma_max lowers the bound (sigma_max gamma)^lag on the product of step Jacobians, "
+        "so the far terms shrink faster than before",
+        "b": "clipping multiplies the near and the far terms by one and the same factor, so their ratio "
+        "stays where it was",
+        "c": "the logistic sigmoid's slope is at most 1/4, so every step Jacobian gets a smaller bound than "
+        "with tanh",
+        "e": "a learning rate multiplies the whole step, near and far terms alike, so their ratio stays "
+        "where it was",
     },
-    stars=1,
+    stars=2,
     minutes=5,
 )
+
+
+# --------------------------------------------------------------------------
+# 4.5 derive: the lag from which the norm bound guarantees a vanished gradient
+# --------------------------------------------------------------------------
+W_BOUND = np.array([[0.5, 0.6], [-0.1, 0.3]])
+BOUND_EPS = 1e-4
+
+
+def bound_lags(W_hh: np.ndarray = W_BOUND, eps: float = BOUND_EPS, radius: bool = False) -> np.ndarray:
+    """Reference for 4.5: the smallest lags with (s gamma)^l <= eps, for tanh (gamma 1) and sigmoid (1/4)."""
+    s = float(np.max(np.abs(np.linalg.eigvals(W_hh)))) if radius else float(np.linalg.norm(W_hh, 2))
+    return np.array([np.ceil(np.log(eps) / np.log(s * g)) for g in (1.0, 0.25)])
+
+
+value_exercise(
+    "4.5",
+    "when the bound guarantees vanishing",
+    2,
+    expected=bound_lags(),
+    mistakes=[
+        (bound_lags(radius=True), "the bound uses the largest singular value of W_hh, not its spectral radius"),
+        (bound_lags() - 1, "off by one: the smallest whole lag l with (sigma_max gamma)^l <= 1e-4 rounds up"),
+        (bound_lags()[[0, 0]], "the logistic sigmoid's largest slope is 1/4, so gamma = 1/4 for it"),
+    ],
+    stars=2,
+    minutes=10,
+)
+
+
+# --------------------------------------------------------------------------
+# 4.6 experiment: norm clipping lets a large step size train; held-out MSE
+# --------------------------------------------------------------------------
+SUM_THRESHOLD = 0.3
+
+
+def sum_task(rng: np.random.Generator, N: int, T: int) -> tuple[np.ndarray, np.ndarray]:
+    """Inputs (N, T, 1), standard normal; target (N,): the sum of the last three inputs."""
+    x = rng.normal(size=(N, T, 1))
+    return x, x[:, -3:, 0].sum(axis=1)
+
+
+def evaluate_sum(predict: Any, rng: np.random.Generator | None = None) -> str:
+    """Held-out MSE of ``predict(x) -> (N,)`` on new sequences."""
+    if not callable(predict):
+        raise Mismatch(f"expected your function predict(x), got {type_name(predict)}")
+    T = 30 if rng is None else int(rng.integers(25, 36))
+    x, y = sum_task(np.random.default_rng(4060) if rng is None else rng, 500, T)
+    got = call_learner(predict, x)
+    try:
+        got = np.asarray(got, dtype=float).reshape(y.shape)
+    except (TypeError, ValueError):
+        raise Mismatch(f"predict(x) must return an array of shape {y.shape} for x of shape {x.shape}") from None
+    with np.errstate(all="ignore"):
+        mse = float(np.mean((got - y) ** 2))
+    where = f"on 500 new sequences of length {T}"
+    if not np.isfinite(mse) or mse >= SUM_THRESHOLD:
+        raise Mismatch(f"held-out MSE {mse:.2g} {where}; it must be below {SUM_THRESHOLD} "
+                       "(predicting 0 scores about 3; a run that diverged gives inf or nan)")
+    return f"held-out MSE {mse:.2g} {where} (threshold {SUM_THRESHOLD})"
+
+
+experiment_exercise("4.6", "train through an explosion with clipping", 3, evaluate_sum, stars=2, minutes=25)
