@@ -12,7 +12,7 @@ from book.grading import generate as exercises
 from book.grading import load_chapter
 from book.grading.notebooks import read_notebook
 
-SOLUTIONS = sorted((ROOT / "solutions").glob("[0-9][0-9]_*.ipynb"))
+SOLUTIONS = sorted((ROOT / "solutions").glob("[0-9][0-9]*_*.ipynb"))
 
 
 def test_there_are_solution_notebooks():

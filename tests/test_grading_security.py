@@ -23,7 +23,7 @@ import pytest
 from helpers import ROOT
 
 SECRET = "a secret only the instructor knows"
-SOLUTIONS = sorted((ROOT / "solutions").glob("[0-9][0-9]_*.ipynb"))
+SOLUTIONS = sorted((ROOT / "solutions").glob("[0-9][0-9]*_*.ipynb"))
 
 
 def grade(*args: str, secret: str | None = SECRET, timeout: int = 600) -> subprocess.CompletedProcess:

@@ -186,7 +186,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--check", action="store_true", help="only report drift; exit 1 if any")
     parser.add_argument("--no-execute", action="store_true", help="write without executing")
     args = parser.parse_args(argv)
-    paths = args.solutions or sorted(SOLUTIONS.glob("[0-9][0-9]_*.ipynb"))
+    paths = args.solutions or sorted(SOLUTIONS.glob("[0-9][0-9]*_*.ipynb"))
     status = 0
     for path in paths:
         if args.check:

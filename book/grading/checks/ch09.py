@@ -10,78 +10,106 @@ from book.grading.core import (
     Case,
     Exercise,
     Mismatch,
+    NotAttempted,
     call_learner,
     check_function_cases,
+    choice_exercise,
     compare_array,
     draw_shapes,
+    experiment_exercise,
     function_exercise,
     register,
     select_outputs,
+    type_name,
+    value_exercise,
 )
-from book.nn.forecast import fit_linear_ar, make_windows, seasonal_naive_forecast
+from book.nn.forecast import fit_linear_ar, seasonal_naive_forecast
+
+
+def _same_as(fn, given, case, outputs) -> bool:
+    try:
+        got = select_outputs(call_learner(fn, *case.args), outputs, strict=False)
+        want = select_outputs(given(*copy.deepcopy(case.args)), outputs, strict=True)
+    except Exception:  # noqa: BLE001 - any failure means it is not the given code's output
+        return False
+    return all(compare_array(n, g, w) is None for n, g, w in zip(outputs, got, want, strict=True))
+
+
+def debug_exercise(id, title, points, reference, buggy, cases, outputs, mistakes=(), *, stars, minutes):
+    """A function exercise whose stub is ``buggy``: an answer that still matches it is not attempted."""
+
+    def grade(fn, rng: np.random.Generator | None = None) -> str:
+        drawn = cases() if rng is None else cases(rng)
+        if callable(fn) and all(_same_as(fn, buggy, case, outputs) for case in drawn):
+            raise NotAttempted()  # still the given code, bug included
+        return check_function_cases(fn, reference, drawn, outputs, mistakes)
+
+    return register(Exercise(id, title, points, grade, hidden=True, kind="debug", stars=stars, minutes=minutes))
 
 
 # --------------------------------------------------------------------------
-# 9.1 windows of a series
+# 9.1 debug: the windows of one block of a time-ordered split, without leakage
 # --------------------------------------------------------------------------
-def windows(series, n_in, horizon):
-    """Reference for 9.1: X (N, n_in) and Y (N, horizon), N = T - n_in - horizon + 1."""
-    return make_windows(series, n_in, horizon)
+def block_windows(series, n_in, horizon, lo, hi):
+    """Reference for 9.1: the windows whose targets all lie in series[lo:hi]."""
+    s = np.asarray(series, dtype=np.float64)
+    first = np.arange(max(lo, n_in), hi - horizon + 1)  # each window's first target
+    return s[first[:, None] - n_in + np.arange(n_in)], s[first[:, None] + np.arange(horizon)]
 
 
-def _window_cases(rng: np.random.Generator | None = None) -> list[Case]:
-    shapes = [(20, 5, 3), (12, 4, 1), (30, 7, 6)] if rng is None else [
-        (n + K + int(rng.integers(0, 25)), n, K) for n, K in draw_shapes(rng, 3, n_in=(1, 9), horizon=(1, 7))
-    ]
+def _block_cases(rng: np.random.Generator | None = None) -> list[Case]:
+    if rng is None:
+        settings = [(40, 5, 3, 24, 32), (40, 5, 3, 0, 24), (30, 6, 1, 10, 20), (40, 4, 2, 30, 36)]
+    else:
+        settings = []
+        for n, K, extra in draw_shapes(rng, 4, n_in=(1, 8), horizon=(1, 6), extra=(2, 12)):
+            lo, size = int(rng.integers(0, 2 * n + 1)), n + K + extra
+            T = lo + size + int(rng.integers(K + 1, 15))  # a later block follows
+            settings.append((T, n, K, lo, lo + size))
     rng = np.random.default_rng(901) if rng is None else rng
-    return [Case(f"T={T}, n_in={n}, horizon={K}", (np.cumsum(rng.normal(size=T)), n, K)) for T, n, K in shapes]
+    return [
+        Case(f"T={T}, n_in={n}, horizon={K}, block [{lo}, {hi})", (np.cumsum(rng.normal(size=T)), n, K, lo, hi))
+        for T, n, K, lo, hi in settings
+    ]
 
 
-def _index_windows(series, n_in, horizon, shift=0, drop_last=False):
+def _starts_in_block(series, n_in, horizon, lo, hi):
+    """The buggy version: windows that *start* in the block."""
     s = np.asarray(series, dtype=np.float64)
-    N = len(s) - n_in - horizon + 1 - (1 if drop_last else 0)
-    i = np.arange(N)[:, None]
-    return s[i + np.arange(n_in)], s[i + n_in + shift + np.arange(horizon)]
+    start = np.arange(lo, hi - n_in)
+    return s[start[:, None] + np.arange(n_in)], s[start[:, None] + n_in + np.arange(horizon)]
 
 
-def _targets_from_last_input(series, n_in, horizon):
-    return _index_windows(series, n_in, horizon, shift=-1)
-
-
-def _targets_skip_a_step(series, n_in, horizon):
+def _first_target_in_block(series, n_in, horizon, lo, hi):
     s = np.asarray(series, dtype=np.float64)
-    N = len(s) - n_in - horizon
-    i = np.arange(N)[:, None]
-    return s[i + np.arange(n_in)], s[i + n_in + 1 + np.arange(horizon)]
+    first = np.arange(max(lo, n_in), hi)
+    first = first[first + horizon <= len(s)]
+    return s[first[:, None] - n_in + np.arange(n_in)], s[first[:, None] + np.arange(horizon)]
 
 
-def _one_window_short(series, n_in, horizon):
-    return _index_windows(series, n_in, horizon, drop_last=True)
+def _inputs_in_block(series, n_in, horizon, lo, hi):
+    return block_windows(series, n_in, horizon, lo + n_in, hi)
 
 
-function_exercise(
+def _one_short(series, n_in, horizon, lo, hi):
+    return block_windows(series, n_in, horizon, lo, hi - 1)
+
+
+debug_exercise(
     "9.1",
-    "windows of a series",
-    2,
-    reference=windows,
-    cases=_window_cases,
+    "the windows of one block, without leakage",
+    3,
+    reference=block_windows,
+    buggy=_starts_in_block,
+    cases=_block_cases,
     outputs=["X", "Y"],
     mistakes=[
-        (
-            _targets_from_last_input,
-            "off by one in the horizon: Y[i, 0] must be the value after the last input, s[i + n_in]",
-        ),
-        (
-            _targets_skip_a_step,
-            "off by one in the horizon: the targets skip a step; Y[i, 0] is s[i + n_in]",
-        ),
-        (
-            _one_window_short,
-            "one window short: the last window's last target is the series' last value (N = T - n_in - horizon + 1)",
-        ),
+        (_first_target_in_block, "only the first target is kept inside the block: the later targets of the last windows leak past hi"),
+        (_inputs_in_block, "the inputs need not lie in the block: windows whose inputs reach back before lo are fair and were dropped"),
+        (_one_short, "one window short: the last window's last target is series[hi - 1]"),
     ],
     stars=2,
-    minutes=15,
+    minutes=20,
 )
 
 
@@ -236,7 +264,12 @@ def _grade_split(fn, rng: np.random.Generator | None = None) -> str:
         raise
 
 
-register(Exercise("9.3", "a time-ordered split without leakage", 2, _grade_split, hidden=True, kind="implement", stars=2, minutes=15))
+register(
+    Exercise(
+        "9.3", "a split in time order, scaled on the training block", 2, _grade_split,
+        hidden=True, kind="implement", stars=1, minutes=10,
+    )
+)
 
 
 # --------------------------------------------------------------------------
@@ -306,4 +339,97 @@ function_exercise(
     atol=1e-8,
     stars=2,
     minutes=15,
+)
+
+
+# --------------------------------------------------------------------------
+# 9.5 derive: how far the best forecast of an AR(1) beats persistence
+# --------------------------------------------------------------------------
+PHI_95, K_95 = 0.8, 5
+_h = np.arange(1, K_95 + 1)
+value_exercise(
+    "9.5",
+    "the best forecast of an AR(1) against persistence",
+    2,
+    expected=np.sqrt((1 + PHI_95**_h) / 2),
+    mistakes=[
+        ((1 + PHI_95**_h) / 2, "that is the ratio of the mean squared errors; the MAE of a Gaussian error grows with its standard deviation"),
+        (np.sqrt(2 / (1 + PHI_95**_h)), "upside down: the best forecast's MAE divided by persistence's is at most 1"),
+        (np.sqrt(1 - PHI_95 ** (2 * _h)), "that compares the best forecast with the series' own spread, not with persistence's error"),
+        (np.sqrt((1 - PHI_95 ** (2 * _h)) / (1 - PHI_95**2)), "that is the best forecast's error in units of sigma; divide by persistence's error"),
+    ],
+    rtol=1e-4,
+    name="ratio",
+    stars=3,
+    minutes=25,
+)
+
+
+# --------------------------------------------------------------------------
+# 9.6 experiment: beat both naive baselines on series the notebook never saw
+# --------------------------------------------------------------------------
+WEEK = np.array([0.4, 0.6, 0.5, 0.3, 0.0, -0.8, -1.0])  # the weekly profile of simulate()
+N_IN_96, K_96, RATIO_96 = 28, 7, 0.85
+
+
+def simulate(T, seed):
+    """A daily series: a weekly profile plus AR(1) noise (the exercise notebook has the same function)."""
+    rng = np.random.default_rng(seed)
+    noise = rng.normal(scale=0.5, size=T + 200)
+    u = np.zeros(T + 200)
+    for t in range(1, T + 200):
+        u[t] = 0.9 * u[t - 1] + noise[t]
+    start = int(rng.integers(0, 7))
+    return 20 + 2 * WEEK[(np.arange(T) + start) % 7] + u[200:]
+
+
+def _evaluate_forecaster(forecast, rng: np.random.Generator | None = None) -> str:
+    if not callable(forecast):
+        raise Mismatch(f"expected a function forecast(X), got {type_name(forecast)}")
+    seed, T = (9606, 1000) if rng is None else (int(rng.integers(10**6, 10**9)), int(rng.integers(700, 1300)))
+    s = simulate(T, seed)
+    i = np.arange(T - N_IN_96 - K_96 + 1)[:, None]
+    X, Y = s[i + np.arange(N_IN_96)], s[i + N_IN_96 + np.arange(K_96)]
+    got = call_learner(forecast, X)
+    problem = compare_array("forecast(X)", got, Y, rtol=np.inf, atol=np.inf)  # shape and finiteness only
+    if problem:
+        raise Mismatch(f"on {len(X)} windows of a new series: {problem}")
+    err = float(np.abs(np.asarray(got, dtype=np.float64) - Y).mean())
+    naive = {
+        "persistence": float(np.abs(np.repeat(X[:, -1:], K_96, axis=1) - Y).mean()),
+        "seasonal-naive": float(np.abs(seasonal_naive_forecast(X, K_96, 7) - Y).mean()),
+    }
+    best = min(naive, key=naive.get)
+    ratio = err / naive[best]
+    text = (
+        f"MAE {err:.3f} on {len(X)} windows of a series your notebook never saw; {best}, the better "
+        f"baseline, {naive[best]:.3f}: ratio {ratio:.3f}"
+    )
+    if ratio > RATIO_96:
+        raise Mismatch(f"{text}, needs at most {RATIO_96}")
+    return text
+
+
+experiment_exercise("9.6", "beat both naive baselines on new series", 3, _evaluate_forecaster, stars=2, minutes=25)
+
+
+# --------------------------------------------------------------------------
+# 9.7 interpret: an interval over overlapping origins
+# --------------------------------------------------------------------------
+choice_exercise(
+    "9.7",
+    "two intervals for one difference",
+    1,
+    correct="b",
+    options="abcd",
+    hints={
+        "a": "an interval is only as trustworthy as its assumption of independent values; ask whether neighbouring "
+        "origins, whose forecast weeks overlap, give independent errors",
+        "c": "the mean difference is negative in both; an interval that also reaches positive values does not make "
+        "the other model better",
+        "d": "more values narrow an interval only when they carry new information; overlapping forecast weeks "
+        "repeat much of the same error",
+    },
+    stars=2,
+    minutes=10,
 )
