@@ -3,86 +3,128 @@
 from __future__ import annotations
 
 import numpy as np
-from helpers import assert_accepted, assert_rejected
+import pytest
+from helpers import assert_accepted, assert_rejected, grade_one
 
+from book.grading import get_exercise
 from book.grading.checks import ch07 as checks_07
-from book.nn import gru_step_forward, lstm_step_forward, sigmoid
+from book.nn import count_params_gru, count_params_lstm, lstm_step_forward
 
 
-def _lstm(order="ifco", forget=True, out_tanh=True, cand=np.tanh):
-    def step(x, h, c, W_x, W_h, b):
-        H = h.shape[1]
-        a = x @ W_x + h @ W_h + b
-        blk = {name: a[:, k * H : (k + 1) * H] for k, name in enumerate(order)}
-        i, f, o = sigmoid(blk["i"]), sigmoid(blk["f"]), sigmoid(blk["o"])
-        c_next = (f * c if forget else c) + i * cand(blk["c"])
-        return o * (np.tanh(c_next) if out_tanh else c_next), c_next, None
-
-    return step
-
-
-def test_7_1_lstm_step():
+def test_7_1_debug_lstm_step():
     assert_accepted("7.1", lstm_step_forward)
-    assert_accepted("7.1", _lstm())
-    assert_rejected("7.1", _lstm(order="ifoc"), "gate order")
-    assert_rejected("7.1", _lstm(order="fico"), "gate order")
-    assert_rejected("7.1", _lstm(forget=False), "forget gate")
-    assert_rejected("7.1", _lstm(out_tanh=False), "tanh")
-    assert_rejected("7.1", _lstm(cand=sigmoid), "candidate")
-    assert_rejected("7.1", lambda x, h, c, Wx, Wh, b: _lstm()(x, h, c, Wx, Wh, 0 * b), "bias")
-    assert_rejected("7.1", lambda *a: _lstm()(*a)[:1], "expected at least 2")
+    assert_rejected("7.1", checks_07.buggy_lstm_step, "given code unchanged")
+    assert_rejected("7.1", checks_07._lstm_variant(True, False), "forget and output")
+    assert_rejected("7.1", checks_07._lstm_variant(False, True), "new cell state")
+    assert_rejected("7.1", lambda *a: lstm_step_forward(*a)[:1], "expected at least 2")
 
 
-def _gru(swap=False, reset="after", bias_in=True, use_b1=True):
-    def step(x, h, W_x, W_h, b):
-        H = h.shape[1]
-        b1 = b[1] if use_b1 else 0 * b[1]
-        mx, mh = x @ W_x + b[0], h @ W_h + b1
-        z = sigmoid(mx[:, :H] + mh[:, :H])
-        r = sigmoid(mx[:, H : 2 * H] + mh[:, H : 2 * H])
-        if reset == "after":
-            inner = r * mh[:, 2 * H :] if bias_in else r * (h @ W_h[:, 2 * H :]) + b1[2 * H :]
-        else:
-            inner = (r * h) @ W_h[:, 2 * H :] + b1[2 * H :]
-        hh = np.tanh(mx[:, 2 * H :] + inner)
-        return ((1 - z) * h + z * hh) if swap else (z * h + (1 - z) * hh), None
-
-    return step
+def test_7_2_lstm_backward():
+    assert_accepted("7.2", checks_07.lstm_backward_from_inputs)
+    assert_accepted("7.2", checks_07._lstm_grads())
+    assert_rejected("7.2", checks_07._lstm_grads(tanh_grad=False), "1 - tanh(c_next)**2")
+    assert_rejected("7.2", checks_07._lstm_grads(carry=False), "dc_next")
+    assert_rejected("7.2", checks_07._lstm_grads(keep_f=False), "times f")
+    assert_rejected("7.2", checks_07._lstm_grads(order="ifog"), "order of the weight blocks")
+    assert_rejected("7.2", lambda *a: checks_07.lstm_backward_from_inputs(*a)[:5], "expected at least 6")
 
 
-def test_7_2_gru_step():
-    assert_accepted("7.2", gru_step_forward)
-    assert_accepted("7.2", _gru())
-    assert_rejected("7.2", _gru(swap=True), "swapped")
-    assert_rejected("7.2", _gru(reset="before"), "before the matrix product")
-    assert_rejected("7.2", _gru(bias_in=False), "inside the reset product")
-    assert_rejected("7.2", _gru(use_b1=False), "b[1] is missing")
-    assert_rejected("7.2", lambda x, h, Wx, Wh, b: (_gru()(x, h, Wx, Wh, b)[0].T, None), "shape")
+def test_7_3_gru_backward():
+    assert_accepted("7.3", checks_07.gru_backward_from_inputs)
+    assert_accepted("7.3", checks_07._gru_grads())
+    assert_rejected("7.3", checks_07._gru_grads(direct=False), "dh_next * z")
+    assert_rejected("7.3", checks_07._gru_grads(sign=-1.0), "sign")
+    assert_rejected("7.3", checks_07._gru_grads(reset_in_dmh=False), "times r")
+    assert_rejected("7.3", checks_07._gru_grads(own_b1=False), "db[1]")
+    assert_rejected("7.3", checks_07._gru_grads(bias_in_dr=False), "bias included")
 
 
-def test_7_3_parameter_counts():
-    def counts(gates_lstm=4, extra=3, bias=1, bi=2, ra_extra_when=True):
-        def count(cell, D, H, bidirectional=False, reset_after=True):
-            block = D * H + H * H + bias * H
-            gru_extra = extra * H if reset_after == ra_extra_when else 0
-            n = {"simple": block, "lstm": gates_lstm * block, "gru": 3 * block + gru_extra}[cell]
-            return bi * n if bidirectional else n
+def test_backward_references_match_finite_differences():
+    from book.nn import numerical_gradient, rel_error
 
-        return count
+    for case in checks_07._lstm_cases(1, True)[:1] + checks_07._gru_cases()[:1]:
+        args = [np.array(a, dtype=float) for a in case.args]
+        lstm = len(args) == 8
+        n_up = 2 if lstm else 1
+        ref = checks_07.lstm_backward_from_inputs if lstm else checks_07.gru_backward_from_inputs
+        fwd = (lambda *a: lstm_step_forward(*a)[:2]) if lstm else (lambda *a: checks_07.gru_step_forward(*a)[:1])
+        grads = ref(*args)
+        def loss(fwd=fwd, args=args, n_up=n_up):
+            return sum(np.sum(o * u) for o, u in zip(fwd(*args[n_up:]), args[:n_up], strict=True))
 
-    assert_accepted("7.3", checks_07.count_params)
-    assert_accepted("7.3", counts())
-    assert_rejected("7.3", counts(extra=0), "3H")
-    assert_rejected("7.3", counts(ra_extra_when=False), "3H")
-    assert_rejected("7.3", counts(extra=1), "not H")
-    assert_rejected("7.3", counts(gates_lstm=3), "four blocks")
-    assert_rejected("7.3", counts(bi=1), "double")
-    assert_rejected("7.3", counts(bias=0, extra=0), "biases are missing")
+        for k, x in enumerate(args[n_up:]):
+            assert rel_error(grads[k], numerical_gradient(loss, x)) < 1e-7
 
 
-def test_7_4_choice():
-    assert_accepted("7.4", "b")
-    assert_accepted("7.4", "B ")
-    assert_rejected("7.4", "a", "backward")
-    assert_rejected("7.4", "c", "forward direction")
-    assert_rejected("7.4", "d", "no parameters")
+def test_hidden_cases_catch_answers_fitted_to_the_visible_ones():
+    for ex_id, ref in [("7.2", checks_07.lstm_backward_from_inputs), ("7.3", checks_07.gru_backward_from_inputs)]:
+        def fitted(*args, ref=ref):
+            out = ref(*args)
+            H = args[0].shape[1]
+            return out if (args[0].shape[0], H) in {(2, 4), (1, 2), (3, 3)} else tuple(0 * o for o in out)
+
+        assert grade_one(ex_id, fitted).status == "passed"
+        hidden = get_exercise(ex_id).run(fitted, rng=np.random.default_rng(5))
+        assert hidden.status == "failed"
+
+
+def test_7_4_forget_bias():
+    f = 0.5 ** (1 / 50)
+    assert_accepted("7.4", float(np.log(f / (1 - f))))
+    assert_accepted("7.4", 4.27)
+    assert_rejected("7.4", f, "forget gate f itself")
+    assert_rejected("7.4", float(np.log(0.99 / 0.01)), "50th root")
+    assert_rejected("7.4", 3.0, "expected")
+
+
+def test_7_5_stacked_count():
+    gru = 2 * count_params_gru(12, 32)
+    assert_accepted("7.5", gru + count_params_lstm(64, 16) + 85)
+    assert_rejected("7.5", gru + count_params_lstm(32, 16) + 85, "64 features")
+    assert_rejected("7.5", 2 * count_params_gru(12, 32, False) + count_params_lstm(64, 16) + 85, "reset_after")
+    assert_rejected("7.5", gru // 2 + count_params_lstm(64, 16) + 85, "twice")
+    assert_rejected("7.5", gru + count_params_lstm(64, 16), "Dense")
+
+
+def test_7_6_choice():
+    assert_accepted("7.6", "d")
+    assert_accepted("7.6", " D")
+    assert_rejected("7.6", "a", "backward direction")
+    assert_rejected("7.6", "b", "forward direction")
+    assert_rejected("7.6", "c", "which of them")
+
+
+def _recall_weights(H=16):
+    """An LSTM built by hand that stores the step-0 symbol: input gate open only on the flag."""
+    W_x, W_h, b = np.zeros((9, 4 * H)), np.zeros((H, 4 * H)), np.zeros(4 * H)
+    for s in range(8):
+        W_x[s, 2 * H + s] = 3.0  # candidate: the symbol's channel
+    W_x[8, :H] = 20.0  # input gate: open at the flag
+    b[:H] = -10.0  # ... and shut otherwise
+    b[H : 2 * H] = 20.0  # forget gate: keep everything
+    b[3 * H :] = 20.0  # output gate: show the cell
+    W_out = np.zeros((H, 8))
+    W_out[np.arange(8), np.arange(8)] = 1.0
+    return W_x, W_h, b, W_out, np.zeros(8)
+
+
+def test_7_7_experiment():
+    assert_accepted("7.7", _recall_weights())
+    assert get_exercise("7.7").run(_recall_weights(), rng=np.random.default_rng(1)).status == "passed"
+    rng = np.random.default_rng(0)
+    untrained = tuple(rng.normal(scale=0.3, size=w.shape) for w in _recall_weights())
+    assert_rejected("7.7", untrained, "below the threshold 0.9")
+    constant = (*_recall_weights()[:3], np.zeros((16, 8)), np.eye(8)[3])
+    assert_rejected("7.7", constant, "below the threshold")
+    no_memory = list(_recall_weights())
+    no_memory[2] = no_memory[2].copy()
+    no_memory[2][16:32] = -20.0  # forget gate shut: the symbol is lost after one step
+    assert_rejected("7.7", tuple(no_memory), "below the threshold")
+    assert_rejected("7.7", _recall_weights()[:3], "tuple")
+    assert_rejected("7.7", (*_recall_weights()[:4], np.zeros(5)), "shapes")
+
+
+@pytest.mark.parametrize("seed", [2, 3])
+def test_7_7_hidden_sequences_differ(seed):
+    message = get_exercise("7.7").run(_recall_weights(), rng=np.random.default_rng(seed)).message
+    assert "accuracy 1.00" in message

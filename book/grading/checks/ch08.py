@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import math
 
 import numpy as np
@@ -11,46 +12,41 @@ from book.grading.core import (
     Exercise,
     Mismatch,
     call_learner,
+    choice_exercise,
     compare_array,
     draw_shapes,
+    experiment_exercise,
     function_exercise,
     register,
+    value_exercise,
 )
 from book.textgen import UNK
 from book.textgen import sampling_distribution as _reference_distribution
 from book.textgen.charrnn import softmax_cross_entropy_backward, softmax_cross_entropy_forward
 
-
 # --------------------------------------------------------------------------
-# 8.1 bits per character and perplexity from nats
+# 8.1 derive: bits per character and perplexity of a mixture of positions
 # --------------------------------------------------------------------------
-def nats_to_bpc_and_perplexity(nats):
-    """Reference for 8.1: ``(nats / ln 2, exp(nats))``."""
-    return float(nats) / math.log(2.0), math.exp(float(nats))
+# The model gives the right next character probability 1/2 at 3/4 of the
+# positions and 1/16 at the other 1/4.
+_BPC = 0.75 * 1.0 + 0.25 * 4.0
+_MEAN_P = 0.75 * 0.5 + 0.25 / 16
 
-
-def _metric_cases(rng: np.random.Generator | None = None) -> list[Case]:
-    values = (1.0, 0.5, 2.3, 4.1, 1.386) if rng is None else tuple(round(float(v), 4) for v in rng.uniform(0.05, 6.0, 5))
-    return [Case(f"nats={v}", (v,)) for v in values]
-
-
-function_exercise(
+value_exercise(
     "8.1",
     "bits per character and perplexity",
     2,
-    reference=nats_to_bpc_and_perplexity,
-    cases=_metric_cases,
-    outputs=["bpc", "perplexity"],
-    rtol=1e-9,
+    np.array([_BPC, 2.0**_BPC]),
     mistakes=[
-        (lambda n: (n * math.log(2.0), math.exp(n)), "bits = nats / ln 2, not nats * ln 2"),
-        (lambda n: (n / math.log(10.0), math.exp(n)), "bits are base-2 logarithms: divide by ln 2, not ln 10"),
-        (lambda n: (n / math.log(2.0), 2.0**n), "perplexity is exp(nats) (or 2**bpc), not 2**nats"),
-        (lambda n: (n / math.log(2.0), math.exp(n / math.log(2.0))), "perplexity is exp(nats) = 2**bpc, not exp(bpc)"),
-        (lambda n: (n / math.log(2.0), math.log(n)), "perplexity is the exponential of the loss, not its logarithm"),
+        (np.array([-math.log2(_MEAN_P), 1 / _MEAN_P]), "average the log-probabilities, not the probabilities"),
+        (np.array([_BPC, 0.75 * 2 + 0.25 * 16]), "perplexity is 2**bpc, the geometric mean of 1/p, not its arithmetic mean"),
+        (np.array([_BPC * math.log(2.0), 2.0**_BPC]), "the first number is in nats; bits use base-2 logarithms"),
+        (np.array([_BPC, math.exp(_BPC)]), "perplexity is 2**bpc (or exp of the loss in nats), not exp(bpc)"),
     ],
+    rtol=1e-3,
+    name="(bpc, perplexity)",
     stars=2,
-    minutes=15,
+    minutes=10,
 )
 
 
@@ -133,90 +129,58 @@ function_exercise(
         (_not_renormalised, "after cutting, renormalise the kept probabilities so they add up to 1"),
     ],
     stars=2,
-    minutes=15,
+    minutes=20,
 )
 
 
 # --------------------------------------------------------------------------
-# 8.3 the cycle a deterministic generator falls into
+# 8.3 debug: contiguous batches for a stateful model
 # --------------------------------------------------------------------------
-def find_cycle(successor, start):
-    """Reference for 8.3: ``(mu, lam)``: the first state on the cycle is reached after ``mu`` steps; the cycle has ``lam`` states."""
-    seen = {}
-    state, t = int(start), 0
-    while state not in seen:
-        seen[state] = t
-        state, t = int(successor[state]), t + 1
-    mu = seen[state]
-    return mu, t - mu
+def _stream_cases(rng: np.random.Generator | None = None) -> list[Case]:
+    if rng is None:
+        sizes = [(25, 2, 4), (24, 2, 3), (40, 3, 5), (13, 4, 3)]
+    else:  # hidden: lengths at, just past and well past a multiple of batch_size * seq_len
+        sizes = []
+        for B, S in draw_shapes(rng, 3, B=(2, 5), S=(2, 6)):
+            K = int(rng.integers(1, 5))
+            sizes += [(K * B * S + int(rng.integers(0, 2)), B, S), (K * B * S + int(rng.integers(2, B * S + 1)), B, S)]
+    rng = np.random.default_rng(803) if rng is None else rng
+    return [Case(f"len(ids)={n}, batch_size={B}, seq_len={S}", (rng.integers(0, 50, size=n), B, S)) for n, B, S in sizes]
 
 
-def _cycle_cases(rng: np.random.Generator | None = None) -> list[Case]:
-    if rng is not None:  # hidden: a tail and a cycle of drawn lengths, then random maps
-        mu, lam = (int(v) for v in rng.integers(1, 9, size=2))
-        order = rng.permutation(mu + lam + 3)
-        succ = rng.integers(0, mu + lam + 3, size=mu + lam + 3)
-        for i in range(mu + lam - 1):
-            succ[order[i]] = order[i + 1]
-        succ[order[mu + lam - 1]] = order[mu]
-        cases = [Case(f"a {lam}-cycle entered after {mu} steps", (succ, int(order[0])))]
-        for S in rng.integers(10, 400, size=3):
-            succ = rng.integers(0, S, size=S)
-            cases.append(Case(f"random map on {S} states", (succ, int(rng.integers(S)))))
-        return cases
-    rng = np.random.default_rng(803)
-    cases = [
-        Case("a 5-cycle entered after 2 steps", (np.array([1, 2, 3, 4, 5, 6, 2]), 0)),
-        Case("a fixed point", (np.array([1, 1, 0]), 0)),
-        Case("start on the cycle", (np.array([1, 2, 0, 0]), 0)),
-    ]
-    for S in (20, 50, 200):
-        succ = rng.integers(0, S, size=S)
-        cases.append(Case(f"random map on {S} states", (succ, int(rng.integers(S)))))
-    return cases
+def _stream_variant(layout=True, room=True, shift=1):
+    def batches(ids, batch_size, seq_len):
+        ids = np.asarray(ids)
+        K = (len(ids) - (1 if room else 0)) // (batch_size * seq_len)
+        L = K * seq_len
+        x, y = ids[: batch_size * L], ids[shift : batch_size * L + shift]
+        if layout:
+            return tuple(v.reshape(batch_size, K, seq_len).transpose(1, 0, 2) for v in (x, y))
+        return x.reshape(K, batch_size, seq_len), y.reshape(K, batch_size, seq_len)
+
+    return batches
 
 
-def _cycle_counts_first_repeat(succ, start):
-    mu, lam = find_cycle(succ, start)
-    return mu, mu + lam
+stream_batches = _stream_variant()
+buggy_stream_batches = _stream_variant(layout=False, room=False)  # the code the exercise shows
 
-
-def _cycle_off_by_one(succ, start):
-    mu, lam = find_cycle(succ, start)
-    return mu + 1, lam
-
-
-def _cycle_from_start(succ, start):
-    mu, lam = find_cycle(succ, start)
-    return 0, lam
-
-
-def _grade_cycle(fn, rng: np.random.Generator | None = None) -> str:
-    if not callable(fn):
-        raise Mismatch(f"expected a function, got {type(fn).__name__}")
-    mistakes = [
-        (_cycle_counts_first_repeat, "the second number is the cycle length, not the step of the first repeat (mu + lambda)"),
-        (_cycle_off_by_one, "off by one: mu is the number of steps before the first state on the cycle (0 if start is on it)"),
-        (_cycle_from_start, "the start may lie before the cycle: mu counts the steps until the cycle is entered"),
-    ]
-    for k, case in enumerate(_cycle_cases(rng), start=1):
-        expected = find_cycle(*case.args)
-        got = call_learner(fn, *case.args)
-        if not isinstance(got, (tuple, list)) or len(got) != 2:
-            raise Mismatch(f"case {k} ({case.label}): return a pair (mu, lam), got {got!r:.60}")
-        try:
-            got_pair = (int(got[0]), int(got[1]))
-        except (TypeError, ValueError):
-            raise Mismatch(f"case {k} ({case.label}): mu and lam must be integers, got {got!r:.60}") from None
-        if got_pair != expected:
-            hint = next((h for w, h in mistakes if w(*case.args) == got_pair), "")
-            raise Mismatch(
-                f"case {k} ({case.label}): got (mu, lam) = {got_pair}, expected {expected}" + (f"; {hint}" if hint else "")
-            )
-    return ""
-
-
-register(Exercise("8.3", "the cycle of a deterministic generator", 2, _grade_cycle, hidden=True, kind="implement", stars=2, minutes=15))
+function_exercise(
+    "8.3",
+    "debug contiguous batches",
+    2,
+    reference=stream_batches,
+    cases=_stream_cases,
+    outputs=["X", "Y"],
+    mistakes=[
+        (_stream_variant(layout=False), "row b of batch k + 1 must continue row b of batch k: cut the text into batch_size streams first, then slice each stream"),
+        (_stream_variant(shift=0), "the targets are the inputs shifted by one character"),
+    ],
+    rtol=0,
+    atol=0.5,
+    kind="debug",
+    stars=2,
+    minutes=15,
+)
 
 
 # --------------------------------------------------------------------------
@@ -283,7 +247,7 @@ def _grade_encode(fn, rng: np.random.Generator | None = None) -> str:
     return ""
 
 
-register(Exercise("8.4", "encoding with an unknown-character symbol", 2, _grade_encode, hidden=True, kind="implement", stars=2, minutes=15))
+register(Exercise("8.4", "encoding with an unknown-character symbol", 2, _grade_encode, hidden=True, kind="implement", stars=1, minutes=10))
 
 
 # --------------------------------------------------------------------------
@@ -338,3 +302,80 @@ function_exercise(
     stars=2,
     minutes=15,
 )
+
+
+# --------------------------------------------------------------------------
+# 8.6 interpret: how many characters top-p keeps after a temperature
+# --------------------------------------------------------------------------
+choice_exercise(
+    "8.6",
+    "top-p after a temperature",
+    1,
+    correct="c",
+    options="abcd",
+    hints={
+        "a": "the temperature flattens the distribution first: the most likely character alone then holds well under 0.8",
+        "b": "0.55 + 0.3 reaches 0.8 only at temperature 1; top-p cuts the distribution after the logits are divided by 2",
+        "d": "the nucleus stops at the first character that takes the running total to top_p or beyond",
+    },
+    stars=1,
+    minutes=5,
+)
+
+
+# --------------------------------------------------------------------------
+# 8.7 experiment: held-out bits per character of a small model
+# --------------------------------------------------------------------------
+SNIPPETS_8_7, LENGTH_8_7, THRESHOLD_8_7 = 48, 128, 2.6
+
+
+@functools.lru_cache(maxsize=1)
+def corpus_8_7() -> tuple[list[str], np.ndarray, np.ndarray]:
+    """The vocabulary of the training piece of python-docs, its ids, and the test piece's ids."""
+    from book.data import load_corpus
+
+    text = load_corpus("python-docs")
+    train, test = text[: int(round(len(text) * 0.8))], text[int(round(len(text) * 0.9)) :]
+    chars = [UNK, *sorted(set(train) - {UNK})]
+    return chars, encode(train, chars), encode(test, chars)
+
+
+def _bits_per_char(logits: np.ndarray, snippets: np.ndarray) -> float:
+    z = logits[:, :-1] - logits[:, :-1].max(axis=-1, keepdims=True)
+    log_p = z - np.log(np.exp(z).sum(axis=-1, keepdims=True))
+    return float(-np.take_along_axis(log_p, snippets[:, 1:, None], axis=-1).mean() / math.log(2.0))
+
+
+def evaluate_bpc(next_char_logits, rng: np.random.Generator | None = None) -> str:
+    """Bits per character of ``next_char_logits(ids)`` on snippets of the test piece."""
+    if not callable(next_char_logits):
+        raise Mismatch(f"expected a function next_char_logits(ids), got {type(next_char_logits).__name__}")
+    chars, _, test_ids = corpus_8_7()
+    rng = np.random.default_rng(8070) if rng is None else rng
+    starts = rng.integers(0, len(test_ids) - LENGTH_8_7, size=SNIPPETS_8_7)
+    snippets = np.stack([test_ids[s : s + LENGTH_8_7] for s in starts])
+    want = (SNIPPETS_8_7, LENGTH_8_7, len(chars))
+    logits = np.asarray(call_learner(next_char_logits, snippets), dtype=np.float64)
+    if logits.shape != want:
+        raise Mismatch(f"next_char_logits(ids) returned shape {logits.shape}; expected {want} (N, T, V)")
+    if not np.all(np.isfinite(logits)):
+        raise Mismatch("next_char_logits(ids) returned NaN or inf")
+    cut = int(rng.integers(LENGTH_8_7 // 4, 3 * LENGTH_8_7 // 4))
+    changed = snippets.copy()
+    changed[:, cut:] = rng.integers(1, len(chars), size=changed[:, cut:].shape)
+    again = np.asarray(call_learner(next_char_logits, changed), dtype=np.float64)
+    if again.shape != want or not np.allclose(again[:, :cut], logits[:, :cut], rtol=1e-4, atol=1e-4):
+        raise Mismatch(
+            f"changing the characters from position {cut} on changed your logits before it: the logits at "
+            "position t may depend only on ids[:, :t + 1], the characters read so far"
+        )
+    bpc = _bits_per_char(logits, snippets)
+    measured = f"{bpc:.2f} bits per character on {SNIPPETS_8_7} held-out snippets of {LENGTH_8_7} characters"
+    if bpc > THRESHOLD_8_7:
+        raise Mismatch(
+            f"{measured}, above the threshold {THRESHOLD_8_7} (the unigram scores about 4.7, a count model of the last character about 3.3)"
+        )
+    return measured
+
+
+experiment_exercise("8.7", "a small model under 2.6 bits per character", 3, evaluate_bpc, stars=2, minutes=25)
