@@ -6,17 +6,20 @@ from typing import Any
 
 import numpy as np
 
+from book.data.tasks import draw_split, majority_vote, pad_sequences
 from book.grading.core import (
     Case,
     Exercise,
     Mismatch,
+    call_learner,
     check_function_cases,
     choice_exercise,
     draw_shapes,
+    experiment_exercise,
     function_exercise,
     register,
 )
-from book.nn import count_params_simple_rnn, rnn_step_forward
+from book.nn import rnn_step_forward
 
 
 # --------------------------------------------------------------------------
@@ -91,7 +94,7 @@ def _grade_shape(fn: Any, rng: np.random.Generator | None = None) -> str:
     )
 
 
-register(Exercise("6.1", "output shapes of recurrent and dense layers", 2, _grade_shape, hidden=True, kind="implement", stars=2, minutes=15))
+register(Exercise("6.1", "output shapes of recurrent and dense layers", 1, _grade_shape, hidden=True, kind="implement", stars=1, minutes=10))
 
 
 # --------------------------------------------------------------------------
@@ -104,9 +107,9 @@ choice_exercise(
     correct="b",
     options="abcd",
     hints={
-        "a": "return_sequences=True gives one output per input step: 12, aligned with the input",
-        "c": "RepeatVector makes one-to-many: it starts from a single vector, not a sequence",
-        "d": "return_sequences=False gives one vector for the whole sentence, not a sequence of words",
+        "a": "count the outputs: one per input step, so 12, each tied to the word read at that step",
+        "c": "RepeatVector copies a single vector; a sentence of 12 words is not one vector",
+        "d": "return_sequences=False leaves one vector for the whole sentence; Dense(9) makes 9 numbers of it, not 9 words",
     },
     stars=1,
     minutes=5,
@@ -206,36 +209,126 @@ function_exercise(
 
 
 # --------------------------------------------------------------------------
-# 6.4 parameters of an encoder-decoder
+# 6.4 parameters of an LSTM encoder-decoder with embeddings
 # --------------------------------------------------------------------------
-def seq2seq_params(D: int, H: int, D_dec: int, K: int) -> int:
-    """Reference for 6.4: SimpleRNN(H) encoder on D, SimpleRNN(H) decoder on D_dec, Dense(K)."""
-    return count_params_simple_rnn(D, H) + count_params_simple_rnn(D_dec, H) + H * K + K
+def seq2seq_params(V_in: int, V_out: int, E: int, H: int, gates: int = 4, start: int = 1, bias: int = 1) -> int:
+    """Reference for 6.4 (defaults): Embedding(V_in, E) + LSTM(H) encoder;
+    Embedding(V_out + 1, E) (the start symbol too) + LSTM(H) decoder; Dense(V_out)."""
+    rnn = gates * (E * H + H * H + bias * H)
+    return V_in * E + rnn + (V_out + start) * E + rnn + H * V_out + bias * V_out
 
 
 def _s2s_cases(rng: np.random.Generator | None = None) -> list[Case]:
     sizes = (
-        [(4, 8, 3, 4), (10, 32, 10, 7), (1, 1, 2, 3)]
+        [(10, 8, 4, 16), (50, 40, 8, 32), (3, 2, 1, 1)]
         if rng is None
-        else draw_shapes(rng, 4, D=(1, 60), H=(1, 128), D_dec=(1, 60), K=(1, 40))
+        else draw_shapes(rng, 4, V_in=(2, 500), V_out=(2, 500), E=(1, 64), H=(1, 128))
     )
-    return [Case(f"D={D}, H={H}, D_dec={E}, K={K}", (D, H, E, K)) for D, H, E, K in sizes]
+    return [Case(f"V_in={V}, V_out={W}, E={E}, H={H}", (V, W, E, H)) for V, W, E, H in sizes]
 
 
 function_exercise(
     "6.4",
-    "parameters of an encoder-decoder",
+    "parameters of an LSTM encoder-decoder",
     2,
     reference=seq2seq_params,
     cases=_s2s_cases,
     outputs=["count"],
     mistakes=[
-        (lambda D, H, E, K: (D * H + H * H) + (E * H + H * H) + H * K + K, "each recurrent layer has a bias of H"),
-        (lambda D, H, E, K: 2 * count_params_simple_rnn(D, H) + H * K + K, "the decoder reads D_dec features, not D"),
-        (lambda D, H, E, K: seq2seq_params(D, H, E, K) - K, "the Dense layer has a bias of K"),
-        (lambda D, H, E, K: seq2seq_params(D, H, E, K) + H * H, "handing the state over adds no parameters"),
-        (lambda D, H, E, K: count_params_simple_rnn(D, H) + H * K + K, "the decoder is a second recurrent layer with its own weights"),
+        (lambda *a: seq2seq_params(*a, gates=1), "that counts a SimpleRNN: an LSTM has four sets of weights (three gates and the candidate)"),
+        (lambda *a: seq2seq_params(*a, start=0), "the decoder's embedding needs a row for the start symbol too: V_out + 1 rows"),
+        (lambda *a: seq2seq_params(*a, bias=0), "the LSTMs and the Dense layer have biases"),
+        (lambda V, W, E, H: seq2seq_params(V, W, E, H) + 2 * H * H, "handing the states over adds no parameters"),
+        (lambda V, W, E, H: seq2seq_params(V, W, E, H) - (W + 1) * E - 4 * (E * H + H * H + H), "the decoder is a second LSTM with its own embedding and weights"),
     ],
     stars=2,
     minutes=15,
 )
+
+
+# --------------------------------------------------------------------------
+# 6.5 debug: the state at the last real step
+# --------------------------------------------------------------------------
+def final_states(h, mask):
+    """Reference for 6.5: ``h[n, t_n]`` with ``t_n`` the last step where ``mask[n]`` is True."""
+    T = mask.shape[1]
+    last = T - 1 - np.argmax(mask[:, ::-1], axis=1)
+    return h[np.arange(len(h)), last]
+
+
+def _final_cases(rng: np.random.Generator | None = None) -> list[Case]:
+    shapes = [(4, 6, 3), (3, 5, 2), (5, 4, 1)] if rng is None else draw_shapes(rng, 3, N=(3, 7), T=(3, 9), H=(1, 5))
+    rng = np.random.default_rng(605) if rng is None else rng
+    cases = []
+    for N, T, H in shapes:
+        lengths = rng.integers(1, T + 1, size=N)
+        lengths[:3] = [T, 1, max(1, T - 2)]
+        steps = np.arange(T)[None, :]
+        mask = steps < lengths[:, None]  # post-padding ...
+        pre = rng.random(N) < 0.5
+        pre[1:3] = True, False
+        mask[pre] = (steps >= (T - lengths)[:, None])[pre]  # ... and pre-padding
+        cases.append(Case(f"N={N}, T={T}, H={H}", (rng.normal(size=(N, T, H)), mask)))
+    return cases
+
+
+function_exercise(
+    "6.5",
+    "the state at the last real step",
+    1,
+    reference=final_states,
+    cases=_final_cases,
+    outputs=["h_last"],
+    mistakes=[
+        (lambda h, m: h[np.arange(len(h)), m.sum(axis=1) - 1], "lengths - 1 is the last real step only when the padding comes after the data"),
+        (lambda h, m: h[:, -1], "the last step is padding for a post-padded short sequence"),
+        (lambda h, m: h[np.arange(len(h)), np.argmax(m, axis=1)], "that is the first real step, not the last"),
+    ],
+    kind="debug",
+    stars=1,
+    minutes=10,
+)
+
+
+# --------------------------------------------------------------------------
+# 6.6 experiment: a many-to-one classifier on padded batches
+# --------------------------------------------------------------------------
+T_MAX = 25
+ACCURACY = 0.93
+
+
+def padded_votes(n: int, part: str, seed: int) -> tuple[np.ndarray, np.ndarray]:
+    """Majority votes of odd lengths 7..25, post-padded with zeros to (n, 25, 1); inputs from ``part``."""
+    rng = np.random.default_rng(seed)
+    lengths = rng.choice(np.arange(7, T_MAX + 1, 2), size=n)
+    seqs, labels = [None] * n, np.zeros(n, dtype=np.int64)
+    for L in np.unique(lengths):
+        where = np.flatnonzero(lengths == L)
+        x, y = draw_split(majority_vote, len(where), part, seed=seed, T=int(L))
+        for k, i in enumerate(where):
+            seqs[i], labels[i] = x[k], y[k]
+    return pad_sequences(seqs, maxlen=T_MAX)[0], labels
+
+
+def evaluate_votes(predict: Any, rng: np.random.Generator | None = None) -> str:
+    """Grade 6.6: accuracy of ``predict(x) > 0.5`` on 1000 test-part sequences the notebook never saw."""
+    if not callable(predict):
+        raise Mismatch(f"expected a function predict(x) -> probabilities, got {type(predict).__name__}")
+    seed = 6066 if rng is None else int(rng.integers(10_000, 1_000_000))
+    x, y = padded_votes(1000, "test", seed)
+    raw = call_learner(predict, x)
+    try:
+        got = np.asarray(raw, dtype=np.float64)
+    except (TypeError, ValueError):
+        raise Mismatch(f"predict returned a {type(raw).__name__}, not numbers") from None
+    if got.size != len(y):
+        raise Mismatch(f"predict(x) for x of shape {x.shape} returned shape {got.shape}; expected ({len(y)},) or ({len(y)}, 1)")
+    if not np.isfinite(got).all():
+        raise Mismatch("predict returned NaN or inf")
+    accuracy = float(np.mean((got.reshape(-1) > 0.5) == y))
+    if accuracy < ACCURACY:
+        raise Mismatch(f"test accuracy {accuracy:.3f}, below the threshold {ACCURACY} (always answering 1 gives about 0.5)")
+    return f"test accuracy {accuracy:.2f} (threshold {ACCURACY}) on sequences your code never saw"
+
+
+experiment_exercise("6.6", "a classifier for padded batches", 3, evaluate_votes, stars=2, minutes=20)
