@@ -3,6 +3,7 @@ training, save/load, and the command line's behaviour on good and bad input (tin
 
 from __future__ import annotations
 
+import io
 import json
 import math
 import os
@@ -422,3 +423,75 @@ def test_cli_bench_and_speed_write_json(tmp_path):
     assert len(runs[1]["keras_ms"]) == len(runs[1]["fast_ms"]) == 1
     speed.write_text("not json")
     assert_usage_error(run_cli("speed", "--json", str(speed)), "not a file")
+
+
+# --------------------------------------------------------------------------- Chapter 11's parallel models
+def _tiny_parallel(kind):
+    from book.textgen.parallel_lm import ParallelConfig
+
+    return ParallelConfig(kind=kind, width=16, layers=1, heads=2, context=16, batch_size=4, eval_every=3)
+
+
+@pytest.mark.parametrize("kind", ["mingru", "transformer"])
+def test_parallel_models_train_measure_and_generate(keras_ready, kind):
+    from book.textgen import parallel_lm as plm
+
+    text = "the quick brown fox jumps over the lazy dog. " * 40
+    vocab = tg.Vocabulary.from_text(text)
+    ids = vocab.encode(text)
+    cfg = _tiny_parallel(kind)
+    res = plm.train_parallel(ids[:1200], ids[1200:], vocab.size, cfg, steps=7, stream=io.StringIO())
+    assert res.steps == 7 and [h["step"] for h in res.history] == [3, 6, 7]
+    assert res.val_nats == pytest.approx(min(h["val_bpc"] for h in res.history) * math.log(2))
+    nats = plm.heldout_nats(res.model, ids[1200:], cfg, vocab.size)
+    assert abs(nats - res.val_nats) < 1e-4  # the kept weights are the best ones
+    # every held-out character is scored exactly once: a constant model gives log V
+    X, Y = tg.eval_streams(ids[1200:])
+    assert 0 < plm.rows_nats(res.model, X, Y, cfg, vocab.size) < 2 * math.log(vocab.size)
+    gen = plm.ParallelGenerator(res.model, cfg, vocab.size)
+    out = gen.generate(vocab.encode("the "), 40, temperature=1.0, seed=3)
+    assert len(out) == 40 and out == gen.generate(vocab.encode("the "), 40, temperature=1.0, seed=3)
+    assert all(0 <= i < vocab.size for i in out)
+
+
+def test_mingru_generator_carries_the_state_of_the_parallel_model(keras_ready):
+    """Greedy generation one step at a time equals the arg-max of the whole-sequence model, position by position."""
+    from book.textgen import parallel_lm as plm
+
+    cfg = _tiny_parallel("mingru")
+    model = plm.build(30, cfg, None, None)
+    gen = plm.ParallelGenerator(model, cfg, 30)
+    prompt = [1, 2, 3]
+    out = gen.generate(prompt, 10, temperature=0.0)
+    seq = prompt + out
+    logits = model.predict(np.array([seq[:-1]]), verbose=0)[0]
+    assert list(np.argmax(logits[len(prompt) - 1:], axis=-1)) == out
+
+
+def test_transformer_windows_score_every_character_once(keras_ready):
+    from book.textgen import parallel_lm as plm
+
+    cfg = _tiny_parallel("transformer")
+    model = plm.build(12, cfg, None, None)
+    for w in model.weights:  # all-zero weights: uniform predictions, log V per character
+        w.assign(np.zeros(w.shape))
+    ids = np.arange(100) % 12
+    assert abs(plm.heldout_nats(model, ids, cfg, 12) - math.log(12)) < 1e-5
+    with pytest.raises(ValueError, match="shorter than one context"):
+        plm.heldout_nats(model, ids[:10], cfg, 12)
+
+
+def test_bench_rows_for_the_parallel_models(keras_ready, monkeypatch):
+    from book.textgen import parallel_lm as plm
+
+    monkeypatch.setattr(plm, "MINGRU_LM", _tiny_parallel("mingru"))
+    monkeypatch.setattr(plm, "TRANSFORMER_LM", _tiny_parallel("transformer"))
+    assert tg.bench.__module__ == "book.textgen.bench"
+    rows = tg.bench(0.003, recipes=["mingru", "transformer"], stream=io.StringIO())
+    assert [r["recipe"].split(":")[0] for r in rows] == ["minGRU LM", "transformer"]
+    for r in rows:
+        assert 0 < r["trainable"] == r["params"] and r["steps"] > 0 and r["gen_cps"] > 0
+        assert all(0 < r[k] < 20 for k in ("train_bpc", "val_bpc", "test_bpc")) and r["val_curve"]
+    from book.textgen.bench import DEFAULT_RECIPES, RECIPES
+
+    assert DEFAULT_RECIPES == ("sources", "tutorial", "numpy", "ours") and RECIPES[4:] == ("mingru", "transformer")

@@ -16,6 +16,12 @@ Keras's layout (batch-first, ``kernel`` (D, H), ``recurrent_kernel`` (H, H)).
 ``gated``       LSTM and GRU cells, forward and backward (Chapter 7)
 ``forecast``    windows, splits, baselines, linear AR and errors (Chapter 9)
 ``gradcheck``   centred finite differences and relative errors
+``scan``        linear recurrences: the loop, parallel and log-space scans,
+                the reverse scan (Chapter 11)
+``mingru``      minGRU and minLSTM, forward and backward (Chapter 11)
+``attention``   dot-product and additive attention, forward and backward,
+                with masks (Chapter 10)
+``decoding``    greedy decoding and beam search (Chapter 10)
 ==============  =============================================================
 
 ``book.nn.dynamics`` also holds the stacked NumPy RNN/GRU and Adam used to
@@ -23,10 +29,20 @@ train many small models at once (Chapter 4).  The two ``measure`` helpers (``boo
 and ``book.nn.dynamics.sigmoid`` (the plain formula) stay in their modules.
 """
 
+from book.nn.attention import (
+    additive_attention_backward,
+    additive_attention_forward,
+    dot_attention_backward,
+    dot_attention_forward,
+)
 from book.nn.bptt import (
     full_bptt,
     rnn_backward_truncated,
     tbptt_chunked,
+)
+from book.nn.decoding import (
+    beam_search,
+    greedy,
 )
 from book.nn.dynamics import (
     adam_init,
@@ -91,6 +107,14 @@ from book.nn.gradcheck import (
     numerical_gradient,
     rel_error,
 )
+from book.nn.mingru import (
+    mingru_backward,
+    mingru_forward,
+    mingru_sequential,
+    mingru_step_forward,
+    minlstm_backward,
+    minlstm_forward,
+)
 from book.nn.rnn import (
     count_params_simple_rnn,
     keras_simple_rnn_weights,
@@ -108,10 +132,35 @@ from book.nn.rtrl import (
     rtrl_step_forward,
     sensitivity_size,
 )
+from book.nn.scan import (
+    combine,
+    linear_scan,
+    linear_scan_backward,
+    log_space_scan,
+    odd_even_scan,
+    parallel_scan,
+    scan_work,
+)
 
 __all__ = [
+    "combine",
+    "linear_scan",
+    "linear_scan_backward",
+    "log_space_scan",
+    "odd_even_scan",
+    "parallel_scan",
+    "scan_work",
+    "mingru_backward",
+    "mingru_forward",
+    "mingru_sequential",
+    "mingru_step_forward",
+    "minlstm_backward",
+    "minlstm_forward",
     "adam_init",
     "adam_step",
+    "additive_attention_backward",
+    "additive_attention_forward",
+    "beam_search",
     "bptt_cache_size",
     "check_gradients",
     "clip_by_global_norm",
@@ -121,11 +170,14 @@ __all__ = [
     "count_params_gru",
     "count_params_lstm",
     "count_params_simple_rnn",
+    "dot_attention_backward",
+    "dot_attention_forward",
     "fit_linear_ar",
     "full_bptt",
     "gated_rnn_states",
     "global_norm",
     "glorot_uniform",
+    "greedy",
     "gru_backward",
     "gru_forward",
     "gru_step_backward",

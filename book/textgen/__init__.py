@@ -22,7 +22,7 @@ The tool, one module per role (none imports the command line):
                    :func:`save` / :func:`load`
 ``training``       :func:`train`: clipping, validation, best-model
                    keeping, learning-rate halving, early stopping
-``bench``          :func:`bench` (four recipes, one budget, validation
+``bench``          :func:`bench` (six recipes, one budget, validation
                    and test), :func:`bench_record`, :func:`step_times`
 ``charrnn``        the NumPy min-char-rnn trainer and sampler
 ``cli``            ``python -m book.textgen train | sample | bench | speed``

@@ -1,6 +1,9 @@
-"""The benchmark: four recipes trained for the same budget on the same split, and step timings.
+"""The benchmark: recipes trained for the same budget on the same split, and step timings.
 
 The split is :func:`book.textgen.split_text`'s: choices on validation, the kept model measured once on test.
+Chapter 8's four recipes, then Chapter 11's ``mingru`` and ``transformer``
+(:mod:`book.textgen.parallel_lm`): the command line runs all six by default,
+:func:`bench` Chapter 8's four unless ``recipes`` names others.
 """
 
 from __future__ import annotations
@@ -8,7 +11,7 @@ from __future__ import annotations
 import sys
 import time
 from collections.abc import Callable, Sequence
-from dataclasses import replace
+from dataclasses import asdict, replace
 from typing import Any
 
 import numpy as np
@@ -107,11 +110,13 @@ def _generation_speed(gen_fn: Callable[[int], Any], n: int = 300) -> float:
     return n / (time.perf_counter() - t)
 
 
-RECIPES = ("sources", "tutorial", "numpy", "ours")
+RECIPES = ("sources", "tutorial", "numpy", "ours", "mingru", "transformer")
+#: What ``bench`` runs unless told otherwise (Chapter 11 adds ``mingru`` and ``transformer``).
+DEFAULT_RECIPES = RECIPES[:4]
 
 
 def bench(minutes: float, corpus: str = "python-docs", seed: int = 0, stream: Any = None,
-          recipes: Sequence[str] = RECIPES) -> list[dict[str, Any]]:
+          recipes: Sequence[str] = DEFAULT_RECIPES) -> list[dict[str, Any]]:
     """Train each recipe for the same budget on the same split; return one row per recipe.
 
     Every recipe trains on the training text; those that choose anything
@@ -174,6 +179,9 @@ def bench(minutes: float, corpus: str = "python-docs", seed: int = 0, stream: An
                 "shifted passes, clip, cosine lr",
                 train_text, val_text, test_ids, vocab, OURS_MODEL, replace(OURS_TRAIN, seed=seed), seconds, prompt,
                 seed, stream)
+        elif name in ("mingru", "transformer"):
+            row = _bench_parallel(name, train_ids, val_ids, test_ids, V, X_fit, Y_fit, seconds, prompt, seed,
+                                  stream)
         else:
             raise TextgenError(f"unknown recipe {name!r}")
         rows.append(row)
@@ -189,6 +197,29 @@ def _bench_keras(label, train_text, val_text, test_ids, vocab, mc, tc, seconds, 
             "steps": res.steps, "train_cps": res.chars_per_second, "train_bpc": bits_per_char(res.train_nats),
             "val_bpc": bits_per_char(res.val_nats), "test_bpc": bits_per_char(test_nats), "gen_cps": speed,
             "val_curve": [[h["step"], h["val_bpc"]] for h in res.history]}
+
+
+def _bench_parallel(name, train_ids, val_ids, test_ids, V, X_fit, Y_fit, seconds, prompt, seed,
+                    stream) -> dict[str, Any]:
+    """A row for Chapter 11's minGRU or causal-Transformer language model (:mod:`book.textgen.parallel_lm`)."""
+    from book.textgen import parallel_lm as plm
+
+    cfg = replace(plm.MINGRU_LM if name == "mingru" else plm.TRANSFORMER_LM, seed=seed)
+    res = plm.train_parallel(train_ids, val_ids, V, cfg, seconds=seconds, stream=stream)
+    test_nats = plm.heldout_nats(res.model, test_ids, cfg, V)  # once, after training
+    gen = plm.ParallelGenerator(res.model, cfg, V)
+    speed = _generation_speed(lambda n: gen.generate(prompt, n, 1.0, seed=seed))
+    if name == "mingru":
+        label = (f"minGRU LM: {cfg.layers} x (minGRU({cfg.width}) + MLP), residual, windows "
+                 f"{cfg.batch_size} x {cfg.context}, parallel scan")
+    else:
+        label = (f"transformer: {cfg.layers} x (causal attention, {cfg.heads} heads, width {cfg.width} + MLP), "
+                 f"context {cfg.context}, windows {cfg.batch_size} x {cfg.context}")
+    return {"recipe": label, "trainable": trainable_params(res.model), "params": res.model.count_params(),
+            "steps": res.steps, "train_cps": res.chars_per_second,
+            "train_bpc": bits_per_char(plm.rows_nats(res.model, X_fit, Y_fit, cfg, V)),
+            "val_bpc": bits_per_char(res.val_nats), "test_bpc": bits_per_char(test_nats), "gen_cps": speed,
+            "val_curve": [[h["step"], h["val_bpc"]] for h in res.history], "config": asdict(cfg)}
 
 
 def step_times(steps: int = 10, corpus: str = "python-docs", model_config: ModelConfig | None = None,

@@ -132,11 +132,11 @@ def make_parser() -> argparse.ArgumentParser:
     sp.add_argument("--json", metavar="PATH",
                     help="also record the timings in this JSON file (one entry per --threads/--onednn setting)")
     _engine_options(sp)
-    b = sub.add_parser("bench", help="train four recipes for the same budget and print one table")
+    b = sub.add_parser("bench", help="train six recipes for the same budget and print one table")
     b.add_argument("--minutes", type=_positive(float, "--minutes"), default=5.0)
     b.add_argument("--corpus", default="python-docs")
-    b.add_argument("--recipes", default="sources,tutorial,numpy,ours",
-                   help="comma-separated subset of sources,tutorial,numpy,ours")
+    b.add_argument("--recipes", default="sources,tutorial,numpy,ours,mingru,transformer",
+                   help="comma-separated subset of sources,tutorial,numpy,ours (Chapter 8), mingru,transformer (Chapter 11)")
     b.add_argument("--seed", type=int, default=0)
     b.add_argument("--json", metavar="PATH", help="also write the rows, budget, corpus, seed and machine here")
     _engine_options(b)
@@ -261,7 +261,7 @@ def cmd_bench(args: argparse.Namespace) -> int:
     recipes = [r.strip() for r in args.recipes.split(",") if r.strip()]
     bad = [r for r in recipes if r not in RECIPES]
     if bad or not recipes:
-        raise UsageError(f"--recipes: unknown recipe {', '.join(bad) or '(none)'} (use sources, tutorial, numpy, ours)")
+        raise UsageError(f"--recipes: unknown recipe {', '.join(bad) or '(none)'} (use sources, tutorial, numpy, ours, mingru, transformer)")
     load_corpus(args.corpus)
     _quiet_tf(args.onednn)
     set_threads(args.threads)
