@@ -91,3 +91,6 @@ def browser():
     driver.set_script_timeout(60)
     yield driver
     driver.quit()
+
+# The grader's fixture notebooks (tests/fixtures/00_*.ipynb) are graded by tests, not run by nbval.
+collect_ignore_glob = ["fixtures/*"]

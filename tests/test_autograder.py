@@ -24,7 +24,7 @@ def kit(tmp_path_factory) -> Path:
     with zipfile.ZipFile(zip_path) as zf:
         names = zf.namelist()
         assert {"setup.sh", "run_autograder", "requirements-grade.txt", "constraints.txt", "secret.txt"} <= set(names)
-        assert "book/grading/checks/ch01.py" in names and not any("__pycache__" in n for n in names)
+        assert "book/grading/checks/ch00.py" in names and not any("__pycache__" in n for n in names)
         for info in zf.infolist():
             if info.filename in ("setup.sh", "run_autograder"):
                 assert (info.external_attr >> 16) & 0o111, info.filename
@@ -49,11 +49,11 @@ def run_in_root(kit: Path, root: Path, notebook: Path | None) -> tuple[dict, sub
 
 
 def test_solution_scores_full_marks(kit, tmp_path):
-    results, _ = run_in_root(kit, tmp_path, ROOT / "solutions" / "01_sequences.ipynb")
+    results, _ = run_in_root(kit, tmp_path, ROOT / "tests" / "fixtures" / "00_solutions.ipynb")
     assert results["score"] == 8
     visible = [t for t in results["tests"] if t["visibility"] == "visible"]
     hidden = [t for t in results["tests"] if t["visibility"] == "after_published"]
-    assert len(visible) == 4 and len(hidden) == 3  # the choice exercise 1.4 has no hidden cases
+    assert len(visible) == 4 and len(hidden) == 3  # the choice exercise 0.4 has no hidden cases
     for t in results["tests"]:
         assert {"name", "score", "max_score", "output", "visibility"} <= set(t)
         assert t["status"] == "passed"
@@ -61,7 +61,7 @@ def test_solution_scores_full_marks(kit, tmp_path):
 
 
 def test_stub_notebook_scores_zero(kit, tmp_path):
-    results, _ = run_in_root(kit, tmp_path, ROOT / "exercises" / "01_sequences.ipynb")
+    results, _ = run_in_root(kit, tmp_path, ROOT / "tests" / "fixtures" / "00_exercises.ipynb")
     assert results["score"] == 0
     assert all("not attempted" in t["output"] for t in results["tests"] if t["visibility"] == "visible")
 

@@ -1,7 +1,7 @@
 """The exercises as a whole (issue 16): how many, of which kinds, and what each page says about them.
 
-Every chapter of 1-9 and 9b has at least six exercises and at least one
-experiment, 66 or more in all; each exercise's heading in its solution (and
+Every chapter (1-11 and 9b) has at least six exercises and at least one
+experiment, 66 or more in chapters 1-9 and 9b; each exercise's heading in its solution (and
 so exercise) notebook shows its points, difficulty, minutes and kind exactly
 as registered; no exercise's answer is printed above it; choice options are
 of similar length.
@@ -17,7 +17,7 @@ from helpers import ROOT
 
 from book.grading import load_chapter
 
-CHAPTERS = ["1", "2", "3", "4", "5", "6", "7", "8", "9", "9b"]
+CHAPTERS = ["1", "2", "3", "4", "5", "6", "7", "8", "9", "9b", "10", "11"]
 HEADING = re.compile(r"^## Exercise (?P<id>\d+[a-z]?\.\d+): .+ \((?P<about>[^()]*)\)\s*$", re.M)
 
 
@@ -38,7 +38,7 @@ def test_at_least_six_per_chapter_and_66_in_all():
     counts = {c: len(load_chapter(c)) for c in CHAPTERS}
     short = {c: n for c, n in counts.items() if n < 6}
     assert not short, f"chapters with fewer than 6 exercises: {short}"
-    assert sum(counts.values()) >= 66, counts
+    assert sum(n for c, n in counts.items() if c not in ("10", "11")) >= 66, counts
 
 
 def test_every_chapter_has_an_experiment():

@@ -12,8 +12,8 @@ import nbformat
 import pytest
 from helpers import ROOT
 
-SOLUTION = ROOT / "solutions" / "01_sequences.ipynb"
-EXERCISE = ROOT / "exercises" / "01_sequences.ipynb"
+SOLUTION = ROOT / "tests" / "fixtures" / "00_solutions.ipynb"
+EXERCISE = ROOT / "tests" / "fixtures" / "00_exercises.ipynb"
 
 
 def grade(*args: str, timeout: int = 300) -> subprocess.CompletedProcess:
@@ -30,7 +30,7 @@ def digest(path: Path) -> str:
     return hashlib.sha256(path.read_bytes()).hexdigest()
 
 
-def learner_copy(tmp_path: Path, edits: dict[str, str], name: str = "01_sequences.ipynb") -> Path:
+def learner_copy(tmp_path: Path, edits: dict[str, str], name: str = "00_fixture.ipynb") -> Path:
     """A copy of the exercise notebook where the cell holding each TODO marker is replaced."""
     nb = nbformat.read(EXERCISE, as_version=4)
     for marker, new_source in edits.items():
@@ -49,8 +49,8 @@ def test_solutions_score_full_marks():
     data = json.loads(r.stdout)
     assert data["points"] == data["max_points"] == 8
     (nb,) = data["notebooks"]
-    assert nb["path"].endswith("01_sequences.ipynb")
-    assert [e["id"] for e in nb["exercises"]] == ["1.1", "1.2", "1.3", "1.4"]
+    assert nb["path"].endswith("00_solutions.ipynb")
+    assert [e["id"] for e in nb["exercises"]] == ["0.1", "0.2", "0.3", "0.4"]
     assert all(e["status"] == "passed" for e in nb["exercises"])
     assert set(nb["exercises"][0]) == {"id", "status", "points", "max_points", "message"}
     assert digest(SOLUTION) == before
@@ -72,41 +72,41 @@ def test_gradescope_layout():
     assert len(data["tests"]) == 4
     for t in data["tests"]:
         assert {"name", "score", "max_score", "output"} <= set(t)
-        assert "Exercise 1." in t["name"]
+        assert "Exercise 0." in t["name"]
 
 
 def test_hanging_cell_fails_only_its_exercise(tmp_path):
-    step = "def rnn_step_forward(x, h_prev, W_xh, W_hh, b_h):\n    h = np.tanh(x @ W_xh + h_prev @ W_hh + b_h)\n    return h, None\n# TODO Exercise 1.1 done"
-    hang = "def count_params(D, H, T, shared):\n    while True:\n        pass\n# Exercise 1.2"
-    nb = learner_copy(tmp_path, {"TODO Exercise 1.1": step, "TODO Exercise 1.2": hang})
+    step = "def rnn_step_forward(x, h_prev, W_xh, W_hh, b_h):\n    h = np.tanh(x @ W_xh + h_prev @ W_hh + b_h)\n    return h, None\n# TODO Exercise 0.1 done"
+    hang = "def count_params(D, H, T, shared):\n    while True:\n        pass\n# Exercise 0.2"
+    nb = learner_copy(tmp_path, {"TODO Exercise 0.1": step, "TODO Exercise 0.2": hang})
     before = digest(nb)
     r = grade(str(nb), "--timeout", "5", "--format", "json")
     assert r.returncode == 1, r.stderr
     ex = {e["id"]: e for e in json.loads(r.stdout)["notebooks"][0]["exercises"]}
-    assert ex["1.1"]["status"] == "passed" and ex["1.1"]["points"] == 3
-    assert ex["1.2"]["status"] == "timed out" and "timed out after 5 s" in ex["1.2"]["message"]
-    assert ex["1.3"]["status"] == "not attempted"
-    assert ex["1.4"]["status"] == "not attempted"
+    assert ex["0.1"]["status"] == "passed" and ex["0.1"]["points"] == 3
+    assert ex["0.2"]["status"] == "timed out" and "timed out after 5 s" in ex["0.2"]["message"]
+    assert ex["0.3"]["status"] == "not attempted"
+    assert ex["0.4"]["status"] == "not attempted"
     assert digest(nb) == before
 
 
 def test_top_level_hang_and_learner_exception(tmp_path):
-    hang = "# Exercise 1.4\nanswer_1_4 = 'c'\nwhile True:\n    pass\ncheck('1.4', answer_1_4)"
-    crash = "def final_state(x, h0, W_xh, W_hh, b_h):\n    return x.undefined_attribute\n# Exercise 1.3"
-    nb = learner_copy(tmp_path, {"TODO Exercise 1.4": hang, "TODO Exercise 1.3": crash})
+    hang = "# Exercise 0.4\nanswer_0_4 = 'c'\nwhile True:\n    pass\ncheck('0.4', answer_0_4)"
+    crash = "def final_state(x, h0, W_xh, W_hh, b_h):\n    return x.undefined_attribute\n# Exercise 0.3"
+    nb = learner_copy(tmp_path, {"TODO Exercise 0.4": hang, "TODO Exercise 0.3": crash})
     r = grade(str(nb), "--timeout", "5", "--format", "json")
     assert r.returncode == 1
     ex = {e["id"]: e for e in json.loads(r.stdout)["notebooks"][0]["exercises"]}
-    assert ex["1.3"]["status"] == "failed" and "AttributeError" in ex["1.3"]["message"]
-    assert ex["1.4"]["status"] == "timed out"
+    assert ex["0.3"]["status"] == "failed" and "AttributeError" in ex["0.3"]["message"]
+    assert ex["0.4"]["status"] == "timed out"
 
 
 def test_cell_error_before_check_is_reported(tmp_path):
-    nb = learner_copy(tmp_path, {"TODO Exercise 1.2": "this is not python"})
+    nb = learner_copy(tmp_path, {"TODO Exercise 0.2": "this is not python"})
     r = grade(str(nb), "--format", "json")
     ex = {e["id"]: e for e in json.loads(r.stdout)["notebooks"][0]["exercises"]}
-    assert ex["1.2"]["status"] == "error" and "NameError" in ex["1.2"]["message"]
-    assert ex["1.1"]["status"] == "not attempted"
+    assert ex["0.2"]["status"] == "error" and "NameError" in ex["0.2"]["message"]
+    assert ex["0.1"]["status"] == "not attempted"
 
 
 def _assert_usage_error(r: subprocess.CompletedProcess, *words: str) -> None:
@@ -177,22 +177,22 @@ def test_one_bad_input_stops_before_grading(tmp_path):
 
 def test_kernel_death_fails_only_its_exercise(tmp_path):
     step = "def rnn_step_forward(x, h_prev, W_xh, W_hh, b_h):\n    return np.tanh(x @ W_xh + h_prev @ W_hh + b_h), None"
-    nb = learner_copy(tmp_path, {"TODO Exercise 1.1": step, "TODO Exercise 1.2": "import os\nos._exit(1)  # Exercise 1.2"})
+    nb = learner_copy(tmp_path, {"TODO Exercise 0.1": step, "TODO Exercise 0.2": "import os\nos._exit(1)  # Exercise 0.2"})
     r = grade(str(nb), "--timeout", "20", "--format", "json")
     assert r.returncode == 1, r.stderr
     ex = {e["id"]: e for e in json.loads(r.stdout)["notebooks"][0]["exercises"]}
-    assert ex["1.1"]["status"] == "passed"
-    assert ex["1.2"]["status"] == "error" and "kernel died" in ex["1.2"]["message"]
+    assert ex["0.1"]["status"] == "passed"
+    assert ex["0.2"]["status"] == "error" and "kernel died" in ex["0.2"]["message"]
     # the state was rebuilt after the restart: later exercises are still graded normally
-    assert ex["1.3"]["status"] == "not attempted" and ex["1.4"]["status"] == "not attempted"
+    assert ex["0.3"]["status"] == "not attempted" and ex["0.4"]["status"] == "not attempted"
 
 
 def test_gradebook_csv_and_notes(tmp_path):
-    stub = learner_copy(tmp_path, {}, name="01_stub.ipynb")
+    stub = learner_copy(tmp_path, {}, name="00_stub.ipynb")
     r = grade(str(EXERCISE), str(stub), "--format", "csv", "--jobs", "2")
     assert r.returncode == 1
     lines = r.stdout.splitlines()
-    assert lines[0] == "path,points,max_points,1.1,1.2,1.3,1.4"
+    assert lines[0] == "path,points,max_points,0.1,0.2,0.3,0.4"
     assert lines[1] == f"{EXERCISE},0,8,0,0,0,0" and lines[2] == f"{stub},0,8,0,0,0,0"
     assert "only the visible cases ran" in r.stderr  # no secret: said in one line, on stderr
 

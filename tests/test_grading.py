@@ -17,17 +17,17 @@ from book.nn import rnn_step_forward
 
 
 def test_pass_line_shows_points():
-    line = run_check("1.1", rnn_step_forward)
-    assert line.startswith("[PASS] Exercise 1.1")
+    line = run_check("0.1", rnn_step_forward)
+    assert line.startswith("[PASS] Exercise 0.1")
     assert "3/3 points" in line
 
 
 def test_stub_is_not_attempted():
     def stub(*args):
-        raise NotImplementedError("Exercise 1.1")
+        raise NotImplementedError("Exercise 0.1")
 
     for answer in (stub, ..., None):
-        line = run_check("1.1", answer)
+        line = run_check("0.1", answer)
         assert "not attempted" in line and "0/3 points" in line
 
 
@@ -36,24 +36,24 @@ def test_learner_exception_is_reported_with_type_and_line():
         a = x @ W_hh  # wrong shapes
         return a, None
 
-    line = run_check("1.1", broken)
+    line = run_check("0.1", broken)
     assert line.startswith("[FAIL]")
     assert "raised ValueError" in line
     assert "line" in line and "in broken" in line
 
 
 def test_wrong_shape_is_explained():
-    line = run_check("1.1", lambda x, h, Wx, Wh, b: (np.tanh(x @ Wx + h @ Wh + b).T, None))
+    line = run_check("0.1", lambda x, h, Wx, Wh, b: (np.tanh(x @ Wx + h @ Wh + b).T, None))
     assert "shape" in line and "transposed" in line
 
 
 def test_nan_is_explained():
-    line = run_check("1.1", lambda x, h, Wx, Wh, b: (np.full((x.shape[0], Wh.shape[0]), np.nan), None))
+    line = run_check("0.1", lambda x, h, Wx, Wh, b: (np.full((x.shape[0], Wh.shape[0]), np.nan), None))
     assert "NaN" in line
 
 
 def test_wrong_return_type_is_explained():
-    line = run_check("1.3", lambda *a: "hello")
+    line = run_check("0.3", lambda *a: "hello")
     assert "[FAIL]" in line
 
 
@@ -67,15 +67,15 @@ def test_learner_cannot_change_the_cases():
         W_xh *= 0  # in-place change of an input
         return rnn_step_forward(x, h_prev, W_xh, W_hh, b_h)
 
-    assert grade_one("1.1", mutating).status == "failed"
-    assert grade_one("1.1", rnn_step_forward).status == "passed"
+    assert grade_one("0.1", mutating).status == "failed"
+    assert grade_one("0.1", rnn_step_forward).status == "passed"
 
 
 def test_check_is_feedback_only_and_writes_no_log(tmp_path, monkeypatch):
     """The grader reads nothing the notebook writes: check() keeps no log, even when asked."""
     log = tmp_path / "log.jsonl"
     monkeypatch.setenv("BOOK_GRADE_LOG", str(log))
-    assert run_check("1.1", rnn_step_forward).startswith("[PASS]")
+    assert run_check("0.1", rnn_step_forward).startswith("[PASS]")
     assert not log.exists()
 
 
@@ -86,21 +86,21 @@ def test_points_are_capped_at_the_maximum():
         def run(self, *answer, rng=None):
             return Result(self.id, self.title, "passed", 99.0, 99.0)
 
-    ex = get_exercise("1.2")
+    ex = get_exercise("0.2")
     assert grader._run(Greedy(ex.id, ex.title, ex.points, lambda a: ""), [1]).points == ex.points == 2
 
 
 def test_hidden_cases_differ_in_values_and_shapes():
-    ex = get_exercise("1.1")
-    assert ex.hidden and not get_exercise("1.4").hidden
-    from book.grading.checks import ch01
+    ex = get_exercise("0.1")
+    assert ex.hidden and not get_exercise("0.4").hidden
+    from book.grading.checks import ch00
 
-    visible = [c.args[0].shape for c in ch01._step_cases()]
-    hidden = [c.args[0].shape for c in ch01._step_cases(hidden_rng("s", "1.1"))]
-    assert hidden != visible and hidden == [c.args[0].shape for c in ch01._step_cases(hidden_rng("s", "1.1"))]
-    assert grade_one("1.1", rnn_step_forward).status == "passed"
-    assert ex.run(rnn_step_forward, rng=hidden_rng("s", "1.1")).status == "passed"
-    wrong = ex.run(lambda x, h, Wx, Wh, b: (np.tanh(x @ Wx + h @ Wh), None), rng=hidden_rng("s", "1.1"))
+    visible = [c.args[0].shape for c in ch00._step_cases()]
+    hidden = [c.args[0].shape for c in ch00._step_cases(hidden_rng("s", "0.1"))]
+    assert hidden != visible and hidden == [c.args[0].shape for c in ch00._step_cases(hidden_rng("s", "0.1"))]
+    assert grade_one("0.1", rnn_step_forward).status == "passed"
+    assert ex.run(rnn_step_forward, rng=hidden_rng("s", "0.1")).status == "passed"
+    wrong = ex.run(lambda x, h, Wx, Wh, b: (np.tanh(x @ Wx + h @ Wh), None), rng=hidden_rng("s", "0.1"))
     assert wrong.status == "failed" and "bias" in wrong.message
 
 
@@ -119,7 +119,7 @@ def test_student_package_has_no_answers(tmp_path):
         "from book.nn import rnn_step_forward, numerical_gradient\n"
         "from book.nn.rnn import rnn_forward\n"
         "try:\n    rnn_step_forward(1, 2, 3, 4, 5)\nexcept RuntimeError as exc:\n    print(type(exc).__name__, exc)\n"
-        "try:\n    import book.grading.checks.ch01\nexcept ImportError:\n    print('no checks')\n"
+        "try:\n    import book.grading.checks.ch00\nexcept ImportError:\n    print('no checks')\n"
         "print(book.textgen.UNK, callable(numerical_gradient))\n"
     )
     env = {"PYTHONPATH": str(pkg), "PATH": "/usr/bin:/bin"}
@@ -159,7 +159,7 @@ def test_objects_stay_in_the_kernel_as_handles():
 
 
 def test_registry_per_chapter():
-    ids = [ex.id for ex in load_chapter(1)]
-    assert ids == ["1.1", "1.2", "1.3", "1.4"]
+    ids = [ex.id for ex in load_chapter(0)]
+    assert ids == ["0.1", "0.2", "0.3", "0.4"]
     assert load_chapter(99) == []
-    assert get_exercise("1.2").points == 2
+    assert get_exercise("0.2").points == 2

@@ -104,7 +104,7 @@ def strip_solutions(source: str, where: str = "cell") -> str:
 def chapter_number(path: Path) -> str | None:
     """The chapter key of a notebook file name: ``01_sequences.ipynb -> "1"``, ``09b_x.ipynb -> "9b"``."""
     m = CHAPTER.match(path.name)
-    return m.group(1).lstrip("0") if m else None
+    return (m.group(1).lstrip("0") or "0") if m else None
 
 
 def _metadata_chapter(key: str | None) -> int | str | None:

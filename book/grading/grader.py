@@ -54,6 +54,7 @@ from book.grading.core import (
     Result,
     get_exercise,
     hidden_rng,
+    id_order,
     load_chapter,
 )
 from book.grading.notebooks import KERNEL_NAME, read_notebook
@@ -134,7 +135,7 @@ def chapter_of_notebook(nb: nbformat.NotebookNode, path: Path) -> str | None:
     if isinstance(meta, dict) and isinstance(meta.get("chapter"), (int, str)) and str(meta["chapter"]).strip():
         return str(meta["chapter"]).strip().lstrip("0") or "0"
     m = CHAPTER.match(path.name)
-    return m.group(1).lstrip("0") if m else None
+    return (m.group(1).lstrip("0") or "0") if m else None
 
 
 # --------------------------------------------------------------------------
@@ -432,7 +433,7 @@ def format_csv(reports: list[NotebookReport]) -> str:
     ids: list[str] = []
     for rep in reports:
         ids += [r.id for r in rep.results if r.id not in ids]
-    ids.sort(key=lambda i: tuple(int(p) for p in i.split(".")))
+    ids.sort(key=id_order)
     buf = io.StringIO()
     writer = csv.writer(buf, lineterminator="\n")
     writer.writerow(["path", "points", "max_points", *ids])

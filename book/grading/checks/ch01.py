@@ -1,103 +1,39 @@
-"""Exercises of Chapter 1 (sequences and the recurrent neuron): cases, answers, hints."""
+"""Exercises of Chapter 1 (sequences and the recurrent neuron): cases, answers, hints.
+
+1.5 is a debug exercise: the exercise notebook shows a buggy function, and an
+answer that still computes what the buggy one does is "not attempted".
+1.6 is an experiment: the learner trains a network in the notebook and hands
+over its prediction function, scored on text the grader makes.
+"""
 
 from __future__ import annotations
 
+from collections.abc import Callable, Sequence
+from typing import Any
+
 import numpy as np
 
-from book.grading.core import Case, choice_exercise, draw_shapes, function_exercise
-from book.nn import count_params_simple_rnn, rnn_forward, rnn_step_forward
-
-
-def _step_cases(rng: np.random.Generator | None = None) -> list[Case]:
-    shapes = [(2, 3, 4), (1, 5, 2), (4, 2, 6)] if rng is None else draw_shapes(rng, 4, N=(1, 5), D=(1, 6), H=(1, 7))
-    rng = np.random.default_rng(101) if rng is None else rng
-    cases = []
-    for N, D, H in shapes:
-        cases.append(
-            Case(
-                f"N={N}, D={D}, H={H}",
-                (
-                    rng.normal(size=(N, D)),
-                    rng.normal(size=(N, H)),
-                    rng.normal(scale=0.5, size=(D, H)),
-                    rng.normal(scale=0.5, size=(H, H)),
-                    rng.normal(size=H),
-                ),
-            )
-        )
-    return cases
-
-
-# Plausible mistakes, each recognised and named in the feedback.
-def _no_bias(x, h_prev, W_xh, W_hh, b_h):
-    return np.tanh(x @ W_xh + h_prev @ W_hh), None
-
-
-def _transposed_W_hh(x, h_prev, W_xh, W_hh, b_h):
-    return np.tanh(x @ W_xh + h_prev @ W_hh.T + b_h), None
-
-
-def _no_tanh(x, h_prev, W_xh, W_hh, b_h):
-    return x @ W_xh + h_prev @ W_hh + b_h, None
-
-
-def _no_recurrence(x, h_prev, W_xh, W_hh, b_h):
-    return np.tanh(x @ W_xh + b_h), None
-
-
-function_exercise(
-    "1.1",
-    "one RNN step",
-    3,
-    reference=rnn_step_forward,
-    cases=_step_cases,
-    outputs=["h_next"],
-    mistakes=[
-        (_no_bias, "looks like the bias b_h is missing"),
-        (_transposed_W_hh, "looks like W_hh is transposed: with row vectors it is h_prev @ W_hh"),
-        (_no_tanh, "looks like the tanh is missing"),
-        (_no_recurrence, "looks like h_prev is ignored: the previous state must enter through W_hh"),
-    ],
-    stars=2,
-    minutes=15,
+from book.grading.core import (
+    Case,
+    Exercise,
+    Mismatch,
+    NotAttempted,
+    call_learner,
+    check_function_cases,
+    choice_exercise,
+    compare_array,
+    draw_shapes,
+    experiment_exercise,
+    function_exercise,
+    register,
+    select_outputs,
+    value_exercise,
 )
 
 
-def count_params(D: int, H: int, T: int, shared: bool) -> int:
-    """Reference for 1.2: parameters of T unrolled steps, with or without weight sharing."""
-    per_step = count_params_simple_rnn(D, H)
-    return per_step if shared else T * per_step
-
-
-def _count_cases(rng: np.random.Generator | None = None) -> list[Case]:
-    sizes = [(8, 16, 50), (3, 5, 7), (100, 32, 1)] if rng is None else draw_shapes(rng, 4, D=(1, 300), H=(1, 200), T=(2, 90))
-    return [Case(f"D={D}, H={H}, T={T}, shared={s}", (D, H, T, s)) for D, H, T in sizes for s in (True, False)]
-
-
-function_exercise(
-    "1.2",
-    "parameter count with and without weight sharing",
-    2,
-    reference=count_params,
-    cases=_count_cases,
-    outputs=["count"],
-    mistakes=[
-        (lambda D, H, T, s: (D * H + H * H) * (1 if s else T), "the bias b_h has H parameters too"),
-        (lambda D, H, T, s: (D * H + H) * (1 if s else T), "W_hh (H x H) is missing"),
-        (lambda D, H, T, s: count_params_simple_rnn(D, H) * T, "with sharing, the count does not grow with T"),
-        (lambda D, H, T, s: count_params_simple_rnn(D, H), "without sharing, every step has its own copy"),
-    ],
-    stars=2,
-    minutes=15,
-)
-
-
-def final_state(x, h0, W_xh, W_hh, b_h):
-    """Reference for 1.3: the hidden state after the last step, (N, H)."""
-    h, _ = rnn_forward(x, h0, W_xh, W_hh, b_h)
-    return h[:, -1]
-
-
+# --------------------------------------------------------------------------
+# Shared by chapters 1 and 2
+# --------------------------------------------------------------------------
 def rnn_sequence_cases(
     seed: int | np.random.Generator,
     shapes: list[tuple[int, int, int, int]],
@@ -126,41 +62,151 @@ def hidden_sequence_shapes(rng: np.random.Generator) -> list[tuple[int, int, int
     return draw_shapes(rng, 4, N=(1, 4), T=(1, 11), D=(1, 5), H=(1, 6))
 
 
-def _final_cases(rng: np.random.Generator | None = None) -> list[Case]:
-    if rng is not None:
-        return rnn_sequence_cases(rng, hidden_sequence_shapes(rng))
-    return rnn_sequence_cases(103, [(2, 5, 3, 4), (3, 1, 2, 3), (1, 9, 4, 2)])
+def debug_exercise(
+    id: str,
+    title: str,
+    points: float,
+    reference: Callable[..., Any],
+    buggy: Callable[..., Any],
+    cases: Callable[..., list[Case]],
+    outputs: Sequence[str],
+    mistakes: Sequence[tuple[Callable[..., Any], str]] = (),
+    *,
+    stars: int,
+    minutes: int,
+) -> Exercise:
+    """A function exercise whose stub is ``buggy``: an answer that still matches it is not attempted."""
+
+    def grade(fn: Any, rng: np.random.Generator | None = None) -> str:
+        drawn = cases() if rng is None else cases(rng)
+        if callable(fn):
+            first = drawn[0]
+            got = call_learner(fn, *first.args)
+            try:
+                got = select_outputs(got, outputs, strict=False)
+            except Mismatch:
+                got = None
+            wrong = select_outputs(buggy(*first.args), outputs, strict=True)
+            if got is not None and all(compare_array(n, g, w) is None for n, g, w in zip(outputs, got, wrong, strict=True)):
+                raise NotAttempted()  # still the given code, bug included
+        return check_function_cases(fn, reference, drawn, outputs, mistakes)
+
+    exercise = Exercise(id, title, points, grade, hidden=True, kind="debug", stars=stars, minutes=minutes)
+    return register(exercise)
 
 
-def _skips_last(x, h0, W_xh, W_hh, b_h):
-    return final_state(x[:, :-1], h0, W_xh, W_hh, b_h) if x.shape[1] > 1 else h0
+# --------------------------------------------------------------------------
+# 1.1 what context a new language needs (derive)
+# --------------------------------------------------------------------------
+# Words "abcd" (probability q = 0.7) and "xbce".  Per word: after a/x and after b
+# the next letter is sure; after c it depends on the first letter; after d/e the
+# next word starts (right with probability 0.7 at best).
+CONTEXT_BOUNDS = np.array([(2 + 2 * 0.7) / 4, (2 + 2 * 0.7) / 4, (3 + 0.7) / 4])
 
-
-def _forgets(x, h0, W_xh, W_hh, b_h):
-    return rnn_step_forward(x[:, -1], h0, W_xh, W_hh, b_h)[0]
-
-
-def _time_reversed(x, h0, W_xh, W_hh, b_h):
-    return final_state(x[:, ::-1], h0, W_xh, W_hh, b_h)
-
-
-function_exercise(
-    "1.3",
-    "the final hidden state of a sequence",
+value_exercise(
+    "1.1",
+    "what context a new language needs",
     2,
-    reference=final_state,
-    cases=_final_cases,
-    outputs=["h_T"],
+    CONTEXT_BOUNDS,
     mistakes=[
-        (_skips_last, "off by one in time: the last step x[:, T-1] was not applied"),
-        (_forgets, "each step must start from the state of the step before, not from h0"),
-        (_time_reversed, "the steps ran backwards in time: start at x[:, 0]"),
+        (
+            np.array([(2 + 2 * 0.7) / 4, (3 + 0.7) / 4, (3 + 0.7) / 4]),
+            "the two letters before d or e are 'b c' in both words: they do not tell the words apart",
+        ),
+        (
+            np.array([(1 + 2 * 0.7) / 3, (2 + 0.7) / 3, (2 + 0.7) / 3]),
+            "those are the chapter's three-letter words; here each word has four letters, so four predictions",
+        ),
+        (
+            np.array([(2 + 2 * 0.7) / 4, (2 + 2 * 0.7) / 4, 1.0]),
+            "no context predicts the first letter of the next word better than 'a is likelier'",
+        ),
     ],
+    rtol=1e-3,
+    name="your three accuracies",
     stars=2,
     minutes=15,
 )
 
 
+# --------------------------------------------------------------------------
+# 1.2 parameters of a stacked network (implement)
+# --------------------------------------------------------------------------
+def stacked_params(D: int, H: int, L: int, K: int) -> int:
+    """Reference for 1.2: L SimpleRNN(H) layers stacked on D inputs, then Dense(K)."""
+    first = D * H + H * H + H
+    higher = (L - 1) * (H * H + H * H + H)  # each reads the H states of the layer below
+    return first + higher + H * K + K
+
+
+def _stacked_cases(rng: np.random.Generator | None = None) -> list[Case]:
+    sizes = (
+        [(8, 32, 1, 5), (3, 16, 2, 4), (10, 20, 3, 1), (1, 2, 4, 3)]
+        if rng is None
+        else draw_shapes(rng, 5, D=(1, 300), H=(1, 200), L=(2, 6), K=(1, 50))
+    )
+    return [Case(f"D={D}, H={H}, L={L}, K={K}", (D, H, L, K)) for D, H, L, K in sizes]
+
+
+function_exercise(
+    "1.2",
+    "parameters of a stacked network",
+    2,
+    reference=stacked_params,
+    cases=_stacked_cases,
+    outputs=["count"],
+    mistakes=[
+        (
+            lambda D, H, L, K: L * (D * H + H * H + H) + H * K + K,
+            "only the first layer reads the D inputs; every layer above reads the H states below it",
+        ),
+        (
+            lambda D, H, L, K: (D * H + H * H + H) + (L - 1) * (H * H + H) + H * K + K,
+            "a higher layer has an input matrix (H x H) as well as its recurrent one",
+        ),
+        (
+            lambda D, H, L, K: stacked_params(D, H, L, K) - K,
+            "the Dense layer has a bias of K numbers",
+        ),
+        (
+            lambda D, H, L, K: stacked_params(D, H, L, K) - L * H,
+            "each recurrent layer has a bias of H numbers",
+        ),
+        (
+            lambda D, H, L, K: D * H + H * H + H + H * K + K,
+            "that is one recurrent layer; there are L of them",
+        ),
+    ],
+    stars=2,
+    minutes=10,
+)
+
+
+# --------------------------------------------------------------------------
+# 1.3 a guarantee for a sigmoid cell (derive)
+# --------------------------------------------------------------------------
+# Gap bound (sigma_max * gain)^(t-1) with gain 1/4 (the logistic's largest slope) and
+# sigma_max = 2: 0.5^(t-1) <= 1e-3 first at t - 1 = 10.
+value_exercise(
+    "1.3",
+    "how soon a sigmoid cell must forget",
+    2,
+    11,
+    mistakes=[
+        (10, "off by one: the bound after step t is (factor)^(t-1) times the gap at step 1"),
+        (0, "the sigmoid's largest slope, 1/4, multiplies sigma_max: here the bound does guarantee forgetting"),
+        (12, "0.5^10 is already below 1e-3"),
+        (6, "sigma_max = 2 multiplies the slope: the factor per step is 2 x 1/4, not 1/4"),
+    ],
+    name="t",
+    stars=2,
+    minutes=10,
+)
+
+
+# --------------------------------------------------------------------------
+# 1.4 which networks have sequential memory (interpret)
+# --------------------------------------------------------------------------
 choice_exercise(
     "1.4",
     "which networks have sequential memory",
@@ -168,10 +214,151 @@ choice_exercise(
     correct="c",
     options="abcd",
     hints={
-        "a": "a simple RNN also carries information forward in its hidden state",
-        "b": "a feed-forward network has no state: each input is mapped independently",
-        "d": "the state is a fixed-size vector; old information is overwritten and decays",
+        "a": "the chapter's SimpleRNN has no gates, yet it answered differently after 'a b' and after 'x b'",
+        "b": "trained weights are fixed: a per-step network gives the same output for the same input,"
+        " whatever came before",
+        "d": "the state is H numbers squeezed through a tanh at every step; a change to an early input fades",
     },
     stars=1,
+    minutes=5,
+)
+
+
+# --------------------------------------------------------------------------
+# 1.5 final states of padded sequences (debug)
+# --------------------------------------------------------------------------
+def last_states(x, lengths, h0, W_xh, W_hh, b_h):
+    """Reference for 1.5: each sequence's state after its own last real step, (N, H)."""
+    h = h0
+    for t in range(x.shape[1]):
+        h_new = np.tanh(x[:, t] @ W_xh + h @ W_hh + b_h)
+        h = np.where((t < lengths)[:, None], h_new, h)
+    return h
+
+
+def _last_states_buggy(x, lengths, h0, W_xh, W_hh, b_h):
+    """The code the exercise notebook shows: one padded step too many."""
+    h = h0
+    for t in range(x.shape[1]):
+        h_new = np.tanh(x[:, t] @ W_xh + h @ W_hh + b_h)
+        h = np.where((t <= lengths)[:, None], h_new, h)
+    return h
+
+
+def _padded_cases(rng: np.random.Generator | None = None) -> list[Case]:
+    shapes = [(3, 5, 2, 3), (4, 6, 3, 2), (2, 4, 1, 4)] if rng is None else draw_shapes(rng, 4, N=(2, 5), T=(3, 9), D=(1, 4), H=(1, 5))
+    base = rnn_sequence_cases(105 if rng is None else rng, shapes)
+    gen = np.random.default_rng(106) if rng is None else rng
+    cases = []
+    for case, (N, T, _, _) in zip(base, shapes, strict=True):
+        x, h0, W_xh, W_hh, b_h = case.args
+        lengths = gen.integers(1, T + 1, size=N)
+        lengths[0] = max(1, T - 2)  # at least one sequence is padded
+        lengths[-1] = T  # and one is not
+        x = np.where(np.arange(T)[None, :, None] < lengths[:, None, None], x, 0.0)
+        cases.append(Case(f"{case.label}, lengths={lengths.tolist()}", (x, lengths, h0, W_xh, W_hh, b_h)))
+    return cases
+
+
+def _runs_padding(x, lengths, h0, W_xh, W_hh, b_h):
+    return last_states(x, np.full_like(lengths, x.shape[1]), h0, W_xh, W_hh, b_h)
+
+
+def _one_short(x, lengths, h0, W_xh, W_hh, b_h):
+    return last_states(x, lengths - 1, h0, W_xh, W_hh, b_h)
+
+
+debug_exercise(
+    "1.5",
+    "final states of padded sequences",
+    2,
+    reference=last_states,
+    buggy=_last_states_buggy,
+    cases=_padded_cases,
+    outputs=["h_last"],
+    mistakes=[
+        (_runs_padding, "the padded steps (zeros after a sequence's end) still change the state"),
+        (_one_short, "one step short: a sequence of length L has real inputs at t = 0 .. L-1"),
+    ],
+    stars=2,
+    minutes=10,
+)
+
+
+# --------------------------------------------------------------------------
+# 1.6 train a network on the four-letter words (experiment)
+# --------------------------------------------------------------------------
+LETTERS = "abcdex"  # indices 0..5
+WORD_A, WORD_X = [0, 1, 2, 3], [5, 1, 2, 4]  # "abcd" and "xbce"
+
+
+def make_words(n: int, rng: np.random.Generator, words: int = 15, q: float = 0.7) -> np.ndarray:
+    """``n`` sequences of ``words`` random words, "abcd" with probability q, else "xbce"."""
+    first = rng.random((n, words)) < q
+    return np.where(first[..., None], WORD_A, WORD_X).reshape(n, 4 * words)
+
+
+def best_context_accuracy(seqs: np.ndarray, context: int) -> float:
+    """The best accuracy on ``seqs`` of any rule that sees only the last ``context`` letters."""
+    start = np.full((len(seqs), context - 1), len(LETTERS))
+    padded = np.concatenate([start, seqs], axis=1)
+    counts: dict[tuple, np.ndarray] = {}
+    for row in padded:
+        for t in range(context - 1, len(row) - 1):
+            key = tuple(row[t - context + 1 : t + 1])
+            counts.setdefault(key, np.zeros(len(LETTERS)))[row[t + 1]] += 1
+    return sum(c.max() for c in counts.values()) / sum(c.sum() for c in counts.values())
+
+
+MARGIN_1_6 = 0.03
+
+
+def evaluate_words(predict: Any, rng: np.random.Generator | None = None) -> str:
+    """1.6: accuracy of ``predict(seqs) -> next-letter guesses`` on held-out text."""
+    if not callable(predict):
+        raise Mismatch(f"expected your prediction function, got {type(predict).__name__}")
+    gen = np.random.default_rng(1601) if rng is None else rng
+    n, words = (300, 15) if rng is None else (int(gen.integers(200, 400)), int(gen.integers(8, 20)))
+    seqs = make_words(n, gen, words)
+    out = call_learner(predict, seqs)
+    guess = np.asarray(out)
+    if guess.ndim == 3 and guess.shape[:2] == seqs.shape and guess.shape[2] == len(LETTERS):
+        guess = guess.argmax(axis=-1)  # scores for each letter: take the likeliest
+    if guess.shape != seqs.shape:
+        raise Mismatch(
+            f"predict returned shape {guess.shape} for sequences of shape {seqs.shape}; expected one guess"
+            " per position (or scores of shape (N, T, 6))"
+        )
+    accuracy = float(np.mean(guess[:, :-1] == seqs[:, 1:]))
+    bound = best_context_accuracy(seqs, 2)
+    need = bound + MARGIN_1_6
+    where = f"{n} held-out sequences of {words} words"
+    if accuracy < need:
+        raise Mismatch(
+            f"accuracy {accuracy:.3f} on {where}; the best any rule seeing only the last two letters can do"
+            f" there is {bound:.3f}, and the threshold is {need:.3f}: the network must remember the first"
+            " letter of the word for three steps"
+        )
+    return f"accuracy {accuracy:.3f} on {where} (two-letter bound {bound:.3f}, threshold {need:.3f})"
+
+
+experiment_exercise("1.6", "a network that remembers three steps back", 3, evaluate_words, stars=2, minutes=20)
+
+
+# --------------------------------------------------------------------------
+# 1.7 spectral radius and the step-by-step guarantee (interpret)
+# --------------------------------------------------------------------------
+choice_exercise(
+    "1.7",
+    "what a spectral radius below one promises",
+    1,
+    correct="b",
+    options="abcd",
+    hints={
+        "a": "the one-step bound uses sigma_max, which is 1.6 here: a single step may stretch the gap",
+        "c": "rho below 1 makes W_hh^k shrink to zero; it is rho above 1 that lets the linear part grow",
+        "d": "nothing ties sigma_max to rho from above: rho is never above sigma_max, but sigma_max can stay well above 1",
+    },
+    stars=2,
     minutes=5,
 )

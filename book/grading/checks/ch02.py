@@ -1,171 +1,261 @@
-"""Exercises of Chapter 2 (unfolding through time): cases, answers, hints."""
+"""Exercises of Chapter 2 (unfolding through time): cases, answers, hints.
+
+2.3 is a debug exercise (an answer that still computes what the given buggy
+code does is "not attempted"); 2.5 an experiment scored on sequences the
+grader makes.
+"""
 
 from __future__ import annotations
 
+from math import comb
+from typing import Any
+
 import numpy as np
 
-from book.grading.checks.ch01 import hidden_sequence_shapes, rnn_sequence_cases
-from book.grading.core import Case, choice_exercise, draw_shapes, function_exercise
-from book.nn import rnn_forward, rnn_step_forward
-
-
-def _seq_cases(rng: np.random.Generator | None = None) -> list[Case]:
-    if rng is not None:
-        return rnn_sequence_cases(rng, hidden_sequence_shapes(rng), bias_scale=0.5)
-    return rnn_sequence_cases(201, [(2, 5, 3, 4), (3, 1, 2, 3), (1, 8, 4, 4)], bias_scale=0.5)
-
-
-# Plausible mistakes for 2.1, each recognised and named in the feedback.
-def _states_before_each_step(x, h0, W_xh, W_hh, b_h):
-    h, _ = rnn_forward(x, h0, W_xh, W_hh, b_h)
-    return np.concatenate([h0[:, None], h[:, :-1]], axis=1), None
-
-
-def _every_step_from_h0(x, h0, W_xh, W_hh, b_h):
-    T = x.shape[1]
-    h = np.stack([rnn_step_forward(x[:, t], h0, W_xh, W_hh, b_h)[0] for t in range(T)], axis=1)
-    return h, None
-
-
-def _no_bias_seq(x, h0, W_xh, W_hh, b_h):
-    return rnn_forward(x, h0, W_xh, W_hh, np.zeros_like(b_h))
-
-
-def _transposed_W_hh_seq(x, h0, W_xh, W_hh, b_h):
-    return rnn_forward(x, h0, W_xh, W_hh.T, b_h)
-
-
-def _reversed_in_time(x, h0, W_xh, W_hh, b_h):
-    return rnn_forward(x[:, ::-1], h0, W_xh, W_hh, b_h)
-
-
-function_exercise(
-    "2.1",
-    "the unrolled forward pass",
-    3,
-    reference=rnn_forward,
-    cases=_seq_cases,
-    outputs=["h"],
-    mistakes=[
-        (
-            _states_before_each_step,
-            "off by one in time: h[:, t] must be the state AFTER step t+1 (h_1 .. h_T), not h_0 .. h_{T-1}",
-        ),
-        (_every_step_from_h0, "each step must start from the state of the step before, not from h0"),
-        (_no_bias_seq, "looks like the bias b_h is missing"),
-        (_transposed_W_hh_seq, "looks like W_hh is transposed: with row vectors it is h_prev @ W_hh"),
-        (_reversed_in_time, "the steps ran backwards in time: start at x[:, 0]"),
-    ],
-    stars=2,
-    minutes=15,
+from book.grading.checks.ch01 import debug_exercise, hidden_sequence_shapes, rnn_sequence_cases
+from book.grading.core import (
+    Case,
+    Mismatch,
+    call_learner,
+    choice_exercise,
+    draw_shapes,
+    experiment_exercise,
+    function_exercise,
+    value_exercise,
 )
 
 
-def rnn_outputs(h, W_hy, b_y):
-    """Reference for 2.2: y_t = h_t W_hy + b_y at every step; h (N, T, H) -> y (N, T, K)."""
-    return h @ W_hy + b_y
+def _run(x, h0, W_xh, W_hh, b_h, starts=None, reset_after=False, zeros=False):
+    """The unrolled forward pass, optionally with state resets (and models of slips with them)."""
+    N, T, _ = x.shape
+    h, out = h0, np.empty((N, T, h0.shape[1]))
+    start_state = np.zeros_like(h0) if zeros else h0
+    for t in range(T):
+        if starts is not None and not reset_after:
+            h = np.where(starts[:, t, None], start_state, h)
+        h = np.tanh(x[:, t] @ W_xh + h @ W_hh + b_h)
+        if starts is not None and reset_after:
+            h = np.where(starts[:, t, None], start_state, h)
+        out[:, t] = h
+    return out
 
 
-def _output_cases(rng: np.random.Generator | None = None) -> list[Case]:
-    shapes = [(2, 4, 3, 3), (1, 6, 5, 2), (3, 2, 4, 4)] if rng is None else draw_shapes(rng, 4, N=(1, 4), T=(1, 8), H=(1, 6), K=(1, 6))
-    rng = np.random.default_rng(202) if rng is None else rng
+# --------------------------------------------------------------------------
+# 2.1 the forward pass over a stream of documents (implement)
+# --------------------------------------------------------------------------
+def rnn_forward_resets(x, starts, h0, W_xh, W_hh, b_h):
+    """Reference for 2.1: where ``starts[n, t]``, step t of sequence n starts from h0[n]."""
+    return _run(x, h0, W_xh, W_hh, b_h, starts)
+
+
+def _reset_cases(rng: np.random.Generator | None = None) -> list[Case]:
+    shapes = [(2, 6, 3, 4), (3, 5, 2, 3), (1, 8, 4, 2)] if rng is None else hidden_sequence_shapes(rng)
+    shapes = [(N, max(T, 3), D, H) for N, T, D, H in shapes]
+    base = rnn_sequence_cases(201 if rng is None else rng, shapes, bias_scale=0.5)
+    gen = np.random.default_rng(202) if rng is None else rng
     cases = []
-    for N, T, H, K in shapes:
-        cases.append(
-            Case(
-                f"N={N}, T={T}, H={H}, K={K}",
-                (np.tanh(rng.normal(size=(N, T, H))), rng.normal(size=(H, K)), rng.normal(size=K)),
-            )
-        )
+    for case, (N, T, _, _) in zip(base, shapes, strict=True):
+        x, h0, W_xh, W_hh, b_h = case.args
+        starts = gen.random((N, T)) < 0.3
+        starts[0, 0] = False
+        starts[0, 1 + int(gen.integers(0, T - 1))] = True  # every case has a reset after t = 0
+        cases.append(Case(f"{case.label}, {int(starts.sum())} resets", (x, starts, h0, W_xh, W_hh, b_h)))
     return cases
 
 
 function_exercise(
-    "2.2",
-    "an output at every step",
-    2,
-    reference=rnn_outputs,
-    cases=_output_cases,
-    outputs=["y"],
+    "2.1",
+    "the forward pass over a stream of documents",
+    3,
+    reference=rnn_forward_resets,
+    cases=_reset_cases,
+    outputs=["h"],
     mistakes=[
-        (lambda h, W, b: h @ W, "looks like the output bias b_y is missing"),
-        (lambda h, W, b: h @ W.T + b, "looks like W_hy is transposed: with row vectors it is h @ W_hy"),
-        (lambda h, W, b: np.tanh(h @ W + b), "y_t is linear in h_t here: no tanh on the output"),
+        (
+            lambda x, s, h0, Wx, Wh, b: _run(x, h0, Wx, Wh, b, s, reset_after=True),
+            "the state was reset AFTER the step: at a start, the step itself must read h0 in place of h_{t-1}",
+        ),
+        (lambda x, s, h0, Wx, Wh, b: _run(x, h0, Wx, Wh, b), "the resets are ignored"),
+        (
+            lambda x, s, h0, Wx, Wh, b: _run(x, h0, Wx, Wh, b, s, zeros=True),
+            "a new document starts from the given h0 (its own row), not from zeros",
+        ),
+        (
+            lambda x, s, h0, Wx, Wh, b: _run(x, h0, Wx, Wh, b, np.roll(s, 1, axis=1) & (np.arange(s.shape[1]) > 0)),
+            "off by one in time: the reset belongs to step t itself, not to step t+1",
+        ),
     ],
     stars=2,
-    minutes=15,
+    minutes=20,
 )
 
 
-def unrolled_size(T: int, outputs: bool) -> tuple[int, int]:
-    """Reference for 2.3: (nodes, edges) of the graph unrolled over T steps."""
-    return (3 * T + 1, 3 * T) if outputs else (2 * T + 1, 2 * T)
+# --------------------------------------------------------------------------
+# 2.2 the unrolled graph of a stacked network (derive, as a function of T and L)
+# --------------------------------------------------------------------------
+def stacked_size(T: int, L: int) -> tuple[int, int]:
+    """Reference for 2.2: (nodes, edges) of L stacked layers unrolled over T steps, outputs on top."""
+    return L + T * (L + 2), T * (2 * L + 1)
 
 
-def _size_cases(rng: np.random.Generator | None = None) -> list[Case]:
-    # T = 4 comes first: at T = 1 several different mistakes give the same
-    # numbers (the folded graph's (3, 3) is also 3T nodes and 3T edges), so a
-    # hint matched there could name the wrong one.  At T = 4 they all differ.
-    steps = (4, 25, 1) if rng is None else tuple(int(t) for t in rng.integers(2, 500, size=3))
-    return [Case(f"T={T}, outputs={o}", (T, o)) for T in steps for o in (True, False)]
+def _stacked_cases(rng: np.random.Generator | None = None) -> list[Case]:
+    sizes = [(4, 2), (10, 3), (7, 1)] if rng is None else draw_shapes(rng, 4, T=(2, 300), L=(2, 8))
+    return [Case(f"T={T}, L={L}", (T, L)) for T, L in sizes]
 
 
 function_exercise(
-    "2.3",
-    "counting the unrolled graph",
+    "2.2",
+    "the unrolled graph of a stacked network",
     2,
-    reference=unrolled_size,
-    cases=_size_cases,
+    reference=stacked_size,
+    cases=_stacked_cases,
     outputs=["nodes", "edges"],
     mistakes=[
         (
-            lambda T, o: (3 * T, 3 * T) if o else (2 * T, 2 * T),
-            "the edges are right but a node is missing: the initial state h_0 is a node too"
-            " (it feeds h_1 through W_hh)",
+            lambda T, L: (1 + T * (L + 2), T * (2 * L + 1)),
+            "every layer has its own initial state h_0, a node that feeds its first step",
         ),
         (
-            lambda T, o: (3 * T, 3 * T - 1) if o else (2 * T, 2 * T - 1),
-            "h_0 and its edge are missing: the chain starts at the initial state h_0,"
-            " a node with an edge h_0 -> h_1",
+            lambda T, L: (L + T * (L + 2), T * (L + 2)),
+            "each layer has its own recurrent edge h_{t-1} -> h_t at every step",
         ),
         (
-            lambda T, o: (3 * T + 1, 3 * T - 1) if o else (2 * T + 1, 2 * T - 1),
-            "there are T recurrent edges, h_0 -> h_1 included, not T - 1",
+            lambda T, L: (L + T * (2 * L + 1), T * (2 * L + 1)),
+            "the states are shared between the edges: per step there are x_t, L states and y_t",
         ),
-        (
-            lambda T, o: (3 * T + 1, 3 * T),
-            "without outputs there is no y_t node and no W_hy edge",
-        ),
-        (
-            lambda T, o: (3, 3) if o else (2, 2),
-            "that is the folded graph (one cell with a self-loop: 3 nodes, 3 edges);"
-            " unrolling makes one copy of the cell per step, so the counts grow with T",
-        ),
-        (
-            lambda T, o: (4, 3) if o else (3, 2),
-            "that is the graph for T = 1 (h_0 and one copy of the cell), whatever T is;"
-            " unrolling makes one copy per step, so the counts grow with T",
-        ),
+        (lambda T, L: (L * (3 * T + 1), L * 3 * T), "the layers are stacked, not L separate networks with outputs"),
+        (lambda T, L: (2 * L + 1, 2 * L + 1), "that is the folded graph; unrolling makes one copy per step"),
+    ],
+    kind="derive",
+    stars=2,
+    minutes=10,
+)
+
+
+# --------------------------------------------------------------------------
+# 2.3 every state is the last one (debug)
+# --------------------------------------------------------------------------
+def forward_with_outputs(x, h0, W_xh, W_hh, b_h, W_hy, b_y):
+    """Reference for 2.3: all states (N, T, H) and all outputs (N, T, K)."""
+    h = _run(x, h0, W_xh, W_hh, b_h)
+    return h, h @ W_hy + b_y
+
+
+def _aliased(x, h0, W_xh, W_hh, b_h, W_hy, b_y):
+    """The given buggy code: it appends the same array T times, so every state is h_T."""
+    h = _run(x, h0, W_xh, W_hh, b_h)
+    h = np.repeat(h[:, -1:], x.shape[1], axis=1)
+    return h, h @ W_hy + b_y
+
+
+def _output_cases(rng: np.random.Generator | None = None) -> list[Case]:
+    shapes = [(2, 4, 3, 3), (1, 6, 2, 4), (3, 3, 4, 2)] if rng is None else hidden_sequence_shapes(rng)
+    shapes = [(N, max(T, 2), D, H) for N, T, D, H in shapes]
+    base = rnn_sequence_cases(203 if rng is None else rng, shapes)
+    gen = np.random.default_rng(204) if rng is None else rng
+    cases = []
+    for case in base:
+        H = case.args[1].shape[1]
+        K = int(gen.integers(1, 5))
+        W_hy, b_y = gen.normal(size=(H, K)), gen.normal(size=K)
+        cases.append(Case(f"{case.label}, K={K}", (*case.args, W_hy, b_y)))
+    return cases
+
+
+def _states_before(x, h0, W_xh, W_hh, b_h, W_hy, b_y):
+    h = _run(x, h0, W_xh, W_hh, b_h)
+    h = np.concatenate([h0[:, None], h[:, :-1]], axis=1)
+    return h, h @ W_hy + b_y
+
+
+debug_exercise(
+    "2.3",
+    "every state is the last one",
+    2,
+    reference=forward_with_outputs,
+    buggy=_aliased,
+    cases=_output_cases,
+    outputs=["h", "y"],
+    mistakes=[
+        (_aliased, "every stored state is h_T: the list holds T references to one array, updated in place"),
+        (_states_before, "off by one in time: h[:, t] must be the state after step t+1, not before it"),
     ],
     stars=2,
     minutes=15,
 )
 
 
+# --------------------------------------------------------------------------
+# 2.4 unrolling over a longer sequence (interpret)
+# --------------------------------------------------------------------------
 choice_exercise(
     "2.4",
-    "Keras weights in the sources' letters",
+    "what a ten times longer sequence costs",
     1,
     correct="b",
     options="abcd",
     hints={
-        "a": "Keras stores batch-first (row-vector) weights: kernel is (D, H) = (8, 16), the transpose"
-        " of the sources' U (16, 8)",
-        "c": "the kernel multiplies the input x_t, so it is W_xh (the transpose of the sources' U),"
-        " not the recurrent matrix",
-        "d": "V (whose transpose is W_hy) is the output matrix; it belongs to the Dense layer,"
-        " not to SimpleRNN",
+        "a": "unrolling copies the computation, not the weights: every copy of the cell reads the same arrays",
+        "c": "to differentiate the chain later, the states h_0 .. h_T it computed have to be kept",
+        "d": "count what one step adds to the graph when it has an output: more than one node and one edge",
     },
     stars=1,
     minutes=5,
+)
+
+
+# --------------------------------------------------------------------------
+# 2.5 read a delayed input off a fixed random network (experiment)
+# --------------------------------------------------------------------------
+DELAY, WARMUP, R2_NEEDED = 5, 10, 0.9
+
+
+def evaluate_delay(predict: Any, rng: np.random.Generator | None = None) -> str:
+    """2.5: R^2 of ``predict(u)`` against u delayed by DELAY steps, on sequences the grader makes."""
+    if not callable(predict):
+        raise Mismatch(f"expected your prediction function, got {type(predict).__name__}")
+    gen = np.random.default_rng(2501) if rng is None else rng
+    N, T = (20, 200) if rng is None else (int(gen.integers(10, 30)), int(gen.integers(100, 300)))
+    u = gen.uniform(-1.0, 1.0, size=(N, T))
+    y = np.asarray(call_learner(predict, u), dtype=float)
+    if y.shape == (N, T, 1):
+        y = y[..., 0]
+    if y.shape != (N, T):
+        raise Mismatch(f"predict returned shape {y.shape} for inputs of shape {(N, T)}; expected {(N, T)}")
+    if not np.isfinite(y).all():
+        raise Mismatch("predict returned NaN or inf")
+    target = u[:, WARMUP - DELAY : T - DELAY]
+    got = y[:, WARMUP:]
+    r2 = 1.0 - float(np.sum((got - target) ** 2) / np.sum((target - target.mean()) ** 2))
+    where = f"{N} held-out sequences of {T} steps (scored from t = {WARMUP})"
+    if r2 < R2_NEEDED:
+        same = 1.0 - float(np.sum((got - u[:, WARMUP:]) ** 2) / np.sum((u[:, WARMUP:] - u[:, WARMUP:].mean()) ** 2))
+        hint = "; it tracks the current input u_t instead" if same > 0.5 else ""
+        raise Mismatch(f"R^2 {r2:.3f} against u_(t-{DELAY}) on {where}; the threshold is {R2_NEEDED}{hint}")
+    return f"R^2 {r2:.3f} against u_(t-{DELAY}) on {where} (threshold {R2_NEEDED})"
+
+
+experiment_exercise("2.5", "reading the past off the states", 3, evaluate_delay, stars=2, minutes=25)
+
+
+# --------------------------------------------------------------------------
+# 2.6 paths through the unrolled graph (derive)
+# --------------------------------------------------------------------------
+PATHS_T, PATHS_L = 10, 3
+
+value_exercise(
+    "2.6",
+    "paths from the first input to the last output",
+    2,
+    comb(PATHS_T - 1 + PATHS_L - 1, PATHS_L - 1),
+    mistakes=[
+        (PATHS_T, "that is the count for two layers; with three a path climbs twice"),
+        (1, "in one chain there is one path; in a stacked graph a path may climb at any step"),
+        (comb(PATHS_T + PATHS_L - 1, PATHS_L - 1), "a path from x_1 makes T - 1 steps in time, not T"),
+        (comb(PATHS_T, PATHS_L - 1), "a path makes T - 1 steps in time and L - 1 climbs, in any order"),
+        (PATHS_T**2, "count the orders of T - 1 steps in time and L - 1 climbs"),
+    ],
+    name="the number of paths",
+    stars=3,
+    minutes=15,
 )
