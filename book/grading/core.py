@@ -472,6 +472,25 @@ def function_exercise(
     return register(exercise)
 
 
+def debug_exercise(
+    id: str,
+    title: str,
+    points: float,
+    reference: Callable[..., Any],
+    buggy: Callable[..., Any],
+    cases: Callable[..., list[Case]],
+    outputs: Sequence[str],
+    mistakes: Sequence[tuple[Callable[..., Any], str]] = (),
+    *,
+    stars: int,
+    minutes: int,
+) -> Exercise:
+    """A function exercise of kind ``"debug"`` whose stub is ``buggy``; see :func:`function_exercise`'s ``given``."""
+    return function_exercise(
+        id, title, points, reference, cases, outputs, mistakes, kind="debug", stars=stars, minutes=minutes, given=buggy
+    )
+
+
 def _unchanged(fn: Any, given: Callable[..., Any], cases: list[Case], outputs: Sequence[str], rtol: float, atol: float) -> bool:
     """Whether ``fn`` gives the buggy ``given`` function's outputs on every case."""
     for case in cases:

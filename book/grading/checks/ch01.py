@@ -8,25 +8,19 @@ over its prediction function, scored on text the grader makes.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
 from typing import Any
 
 import numpy as np
 
 from book.grading.core import (
     Case,
-    Exercise,
     Mismatch,
-    NotAttempted,
     call_learner,
-    check_function_cases,
     choice_exercise,
-    compare_array,
+    debug_exercise,
     draw_shapes,
     experiment_exercise,
     function_exercise,
-    register,
-    select_outputs,
     value_exercise,
 )
 
@@ -60,39 +54,6 @@ def rnn_sequence_cases(
 def hidden_sequence_shapes(rng: np.random.Generator) -> list[tuple[int, int, int, int]]:
     """Shapes ``(N, T, D, H)`` of hidden sequence cases."""
     return draw_shapes(rng, 4, N=(1, 4), T=(1, 11), D=(1, 5), H=(1, 6))
-
-
-def debug_exercise(
-    id: str,
-    title: str,
-    points: float,
-    reference: Callable[..., Any],
-    buggy: Callable[..., Any],
-    cases: Callable[..., list[Case]],
-    outputs: Sequence[str],
-    mistakes: Sequence[tuple[Callable[..., Any], str]] = (),
-    *,
-    stars: int,
-    minutes: int,
-) -> Exercise:
-    """A function exercise whose stub is ``buggy``: an answer that still matches it is not attempted."""
-
-    def grade(fn: Any, rng: np.random.Generator | None = None) -> str:
-        drawn = cases() if rng is None else cases(rng)
-        if callable(fn):
-            first = drawn[0]
-            got = call_learner(fn, *first.args)
-            try:
-                got = select_outputs(got, outputs, strict=False)
-            except Mismatch:
-                got = None
-            wrong = select_outputs(buggy(*first.args), outputs, strict=True)
-            if got is not None and all(compare_array(n, g, w) is None for n, g, w in zip(outputs, got, wrong, strict=True)):
-                raise NotAttempted()  # still the given code, bug included
-        return check_function_cases(fn, reference, drawn, outputs, mistakes)
-
-    exercise = Exercise(id, title, points, grade, hidden=True, kind="debug", stars=stars, minutes=minutes)
-    return register(exercise)
 
 
 # --------------------------------------------------------------------------

@@ -12,12 +12,13 @@ from typing import Any
 
 import numpy as np
 
-from book.grading.checks.ch01 import debug_exercise, hidden_sequence_shapes, rnn_sequence_cases
+from book.grading.checks.ch01 import hidden_sequence_shapes, rnn_sequence_cases
 from book.grading.core import (
     Case,
     Mismatch,
     call_learner,
     choice_exercise,
+    debug_exercise,
     draw_shapes,
     experiment_exercise,
     function_exercise,

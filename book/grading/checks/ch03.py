@@ -9,7 +9,6 @@ an experiment graded on sequences the learner never saw, 3.7 a choice.
 
 from __future__ import annotations
 
-import copy
 from collections.abc import Callable, Sequence
 from typing import Any
 
@@ -19,11 +18,10 @@ from book.grading.core import (
     Case,
     Exercise,
     Mismatch,
-    NotAttempted,
     call_learner,
-    check_function_cases,
     choice_exercise,
     compare_array,
+    debug_exercise,
     draw_shapes,
     experiment_exercise,
     function_exercise,
@@ -193,27 +191,17 @@ def _bptt_cases(rng: np.random.Generator | None = None) -> list[Case]:
     return cases
 
 
-def grade_debug_bptt(fn: Any, rng: np.random.Generator | None = None) -> str:
-    """Grade the fixed ``bptt``; the given code, unchanged, counts as not attempted."""
-    cases = _bptt_cases(rng)
-    if callable(fn):
-        unchanged = True
-        for case in cases:
-            got = select_outputs(call_learner(fn, *case.args), SEQ_GRADS, strict=False)
-            given = buggy_bptt(*copy.deepcopy(case.args))
-            unchanged &= all(compare_array(n, g, e) is None for n, g, e in zip(SEQ_GRADS, got, given, strict=True))
-        if unchanged:
-            raise NotAttempted()
-    return check_function_cases(fn, bptt, cases, SEQ_GRADS, mistakes=[
+debug_exercise(
+    "3.2", "fix a BPTT with off-by-one errors", 3, bptt, buggy_bptt, _bptt_cases, SEQ_GRADS,
+    mistakes=[
         (lambda *a: buggy_bptt(*a, gain_of_input=False), "the loop still stops before step t = 0, so x[:, 0], "
          "h0 and the first step's share of the weight gradients get nothing"),
         (lambda *a: buggy_bptt(*a, skip_first=False), "the tanh derivative of step t must use the state that "
          "step t produced, hs[t + 1], not the one that went into it"),
-    ])
-
-
-register(Exercise("3.2", "fix a BPTT with off-by-one errors", 3, grade_debug_bptt, hidden=True,
-                  kind="debug", stars=2, minutes=20))
+    ],
+    stars=2,
+    minutes=20,
+)
 
 
 # --------------------------------------------------------------------------

@@ -10,11 +10,11 @@ from book.grading.core import (
     Case,
     Exercise,
     Mismatch,
-    NotAttempted,
     call_learner,
     check_function_cases,
     choice_exercise,
     compare_array,
+    debug_exercise,
     draw_shapes,
     experiment_exercise,
     function_exercise,
@@ -24,27 +24,6 @@ from book.grading.core import (
     value_exercise,
 )
 from book.nn.forecast import fit_linear_ar, seasonal_naive_forecast
-
-
-def _same_as(fn, given, case, outputs) -> bool:
-    try:
-        got = select_outputs(call_learner(fn, *case.args), outputs, strict=False)
-        want = select_outputs(given(*copy.deepcopy(case.args)), outputs, strict=True)
-    except Exception:  # noqa: BLE001 - any failure means it is not the given code's output
-        return False
-    return all(compare_array(n, g, w) is None for n, g, w in zip(outputs, got, want, strict=True))
-
-
-def debug_exercise(id, title, points, reference, buggy, cases, outputs, mistakes=(), *, stars, minutes):
-    """A function exercise whose stub is ``buggy``: an answer that still matches it is not attempted."""
-
-    def grade(fn, rng: np.random.Generator | None = None) -> str:
-        drawn = cases() if rng is None else cases(rng)
-        if callable(fn) and all(_same_as(fn, buggy, case, outputs) for case in drawn):
-            raise NotAttempted()  # still the given code, bug included
-        return check_function_cases(fn, reference, drawn, outputs, mistakes)
-
-    return register(Exercise(id, title, points, grade, hidden=True, kind="debug", stars=stars, minutes=minutes))
 
 
 # --------------------------------------------------------------------------

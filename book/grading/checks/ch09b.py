@@ -6,12 +6,12 @@ import functools
 
 import numpy as np
 
-from book.grading.checks.ch09 import debug_exercise
 from book.grading.core import (
     Case,
     Mismatch,
     call_learner,
     choice_exercise,
+    debug_exercise,
     draw_shapes,
     experiment_exercise,
     function_exercise,
